@@ -1,0 +1,1 @@
+"""The AgentBay wire protocol without I/O: encoding, the session lifecycle and the operations."""

@@ -1,4 +1,4 @@
-"""The session lifecycle: one table of states and transitions, shared by the emulator and the client.
+"""The session lifecycle: one table of states and transitions, for the emulator and the client.
 
 The emulator applies `TRANSITIONS` when an action arrives and `SETTLES` when its clock has run
 long enough; the client's polling loops read `POLL_TARGETS` to know when to stop and which

@@ -1,0 +1,157 @@
+"""A session and its services (`command`, `agent.computer`, `agent.browser`), sync or async."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Generic
+
+from ..models.params import AgentOptions
+from ..models.results import (
+    CommandResult,
+    DeleteResult,
+    ExecutionResult,
+    InitializationResult,
+    OperationResult,
+    QueryResult,
+    SessionPauseResult,
+    SessionResumeResult,
+)
+from ..protocol import sessions, tools
+from ..protocol.calls import Op
+from ..protocol.ops import SessionData
+from .drivers import Bound, operation
+from .modes import M
+
+if TYPE_CHECKING:
+    from .agentbay import ClientBase
+
+
+class Session(Bound[M]):
+    """A live cloud session. Its methods return results (sync) or coroutines (async)."""
+
+    def __init__(self, client: ClientBase[M], data: SessionData) -> None:
+        self._client: ClientBase[M] = client
+        self._driver = client._driver
+        self.session_id = data.session_id
+        self.resource_url = data.resource_url
+        self.app_instance_id = data.app_instance_id
+        self.resource_id = data.resource_id
+        self.image_id = data.image_id
+        self.command: Command[M] = Command(self)
+        self.agent: Agent[M] = Agent(self)
+
+    def __repr__(self) -> str:  # the resource URL carries an auth code: never shown
+        return f"Session(session_id={self.session_id!r}, image_id={self.image_id!r})"
+
+    @operation
+    def info(self) -> Op[OperationResult]:
+        """The session's desktop details (GetMcpResource)."""
+        return sessions.info(self._client, self.session_id)
+
+    @operation
+    def delete(self, sync_context: bool = False) -> Op[DeleteResult]:
+        """Delete this session and wait until the service reports it gone."""
+        return sessions.delete(self._client, self.session_id, sync_context)
+
+    @operation
+    def pause(self, timeout: float = 600, poll_interval: float = 2.0) -> Op[SessionPauseResult]:
+        """Pause this session and wait for PAUSED."""
+        return sessions.pause(self._client, self.session_id, timeout, poll_interval)
+
+    @operation
+    def pause_async(self) -> Op[SessionPauseResult]:
+        """Ask for a pause and return at once (status PAUSING)."""
+        return sessions.pause(self._client, self.session_id, None)
+
+    @operation
+    def resume(self, timeout: float = 600, poll_interval: float = 2.0) -> Op[SessionResumeResult]:
+        """Resume this session and wait for RUNNING."""
+        return sessions.resume(self._client, self.session_id, timeout, poll_interval)
+
+    @operation
+    def resume_async(self) -> Op[SessionResumeResult]:
+        """Ask for a resume and return at once (status RESUMING)."""
+        return sessions.resume(self._client, self.session_id, None)
+
+    @operation
+    def get_labels(self) -> Op[OperationResult]:
+        """This session's labels (`data` is a dict)."""
+        return sessions.get_labels(self._client, self.session_id)
+
+    @operation
+    def set_labels(self, labels: dict[str, str]) -> Op[OperationResult]:
+        """Replace this session's labels."""
+        return sessions.set_labels(self._client, self.session_id, labels)
+
+
+class _Service(Bound[M]):
+    def __init__(self, session: Session[M]) -> None:
+        self._session: Session[M] = session
+        self._client: ClientBase[M] = session._client
+        self._driver = session._driver
+
+
+class Command(_Service[M]):
+    """`session.command`: shell commands."""
+
+    @operation
+    def execute_command(
+        self,
+        command: str,
+        timeout_ms: int = 50000,
+        cwd: str | None = None,
+        envs: dict[str, str] | None = None,
+    ) -> Op[CommandResult]:
+        """Run `command` with bash; `cwd` and `envs` apply to the process, not the shell text."""
+        return tools.execute_command(
+            self._client, self._session.session_id, command, timeout_ms, cwd, envs
+        )
+
+
+class Computer(_Service[M]):
+    """`session.agent.computer`: natural-language tasks on the desktop."""
+
+    _tools = tools.COMPUTER
+
+    @operation
+    def execute_task(self, task: str) -> Op[ExecutionResult]:
+        """Start `task` and return at once with its id (status `running`)."""
+        return self._tools.execute_task(self._client, self._session.session_id, task)
+
+    @operation
+    def execute_task_and_wait(self, task: str, max_try_times: int) -> Op[ExecutionResult]:
+        """Start `task` and poll every 3 s, at most `max_try_times` times, until it ends."""
+        return self._tools.execute_task_and_wait(
+            self._client, self._session.session_id, task, max_try_times
+        )
+
+    @operation
+    def get_task_status(self, task_id: str) -> Op[QueryResult]:
+        """The status, action and product of task `task_id`."""
+        return self._tools.get_task_status(self._client, self._session.session_id, task_id)
+
+    @operation
+    def terminate_task(self, task_id: str) -> Op[ExecutionResult]:
+        """Stop task `task_id`."""
+        return self._tools.terminate_task(self._client, self._session.session_id, task_id)
+
+
+class Browser(Computer[M]):
+    """`session.agent.browser`: natural-language tasks in the browser."""
+
+    _tools = tools.BROWSER
+
+    @operation
+    def initialize(self, options: AgentOptions | None = None) -> Op[InitializationResult]:
+        """Initialise the browser agent with `options`."""
+        return self._tools.initialize(self._client, self._session.session_id, options)
+
+
+class Agent(Generic[M]):
+    """`session.agent`: the computer and browser agents."""
+
+    def __init__(self, session: Session[M]) -> None:
+        self.computer: Computer[M] = Computer(session)
+        self.browser: Browser[M] = Browser(session)
+
+    def __repr__(self) -> str:
+        return "Agent(computer, browser)"

@@ -1,0 +1,1 @@
+"""Pydantic models: request parameters, public results, and the wire envelope."""

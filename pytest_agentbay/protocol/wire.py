@@ -1,0 +1,172 @@
+"""Encoding requests and decoding replies exactly as the AgentBay POP API speaks (no I/O).
+
+Requests: `POST /` with the common query (Action, Format, Version, Timestamp, SignatureNonce), a
+sorted form body with Python-style values, and the key as the form field
+`Authorization=Bearer <key>`. Replies: a JSON envelope, with errors on two channels (HTTP 4xx/5xx
+with a JSON body, or HTTP 200 with `Success: false`). This module is the one place that turns a
+wire error into an exception.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlencode
+
+from ..errors import ApiError, ProtocolError, ThrottlingError
+
+API_VERSION = "2025-05-06"
+SDK_VERSION = "0.1.0"
+USER_AGENT = (
+    f"AlibabaCloud ({platform.system()}; {platform.machine()}) "
+    f"Python/{platform.python_version()} pytest-agentbay/{SDK_VERSION} TeaDSL/2"
+)
+
+
+@dataclass(frozen=True)
+class Call:
+    """Effect: "call this action with these parameters". The driver adds the key."""
+
+    action: str
+    body: Mapping[str, Any] = field(default_factory=dict)
+    query: Mapping[str, Any] = field(default_factory=dict)
+    auth_in_query: bool = False  # SyncContext carries Authorization in the query string
+    timeout_s: float | None = None  # a longer read timeout (long-running commands)
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """Effect: "wait this many seconds" (on the driver's clock, so it can be virtual)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RawReply:
+    """What came back over HTTP."""
+
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Failure:
+    """No reply. `sent` is False only when the request certainly never left (connect failed)."""
+
+    kind: str
+    detail: str
+    sent: bool
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A successful reply: the common fields and `Data`; `body` keeps the top level (NextToken)."""
+
+    request_id: str
+    code: str
+    message: str
+    http_status_code: int
+    data: Any
+    body: Mapping[str, Any]
+
+
+def form_value(value: Any) -> str:
+    """A parameter as the official SDK renders it: `True`/`False`, decimal ints, strings as is.
+
+    JSON-in-a-field values (Labels, Args) arrive here already serialised by their operation,
+    because the two differ in ASCII escaping."""
+    return str(value)
+
+
+def encode(
+    call: Call, api_key: str, now: datetime | None = None
+) -> tuple[str, bytes, dict[str, str]]:
+    """The query string, form body and headers for `call`."""
+    stamp = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    auth = {"Authorization": f"Bearer {api_key}"}
+    query: dict[str, Any] = {
+        "Action": call.action,
+        "Format": "json",
+        "Version": API_VERSION,
+        "Timestamp": stamp,
+        "SignatureNonce": uuid.uuid4().hex,
+        **call.query,
+        **(auth if call.auth_in_query else {}),
+    }
+    body = dict(call.body) if call.auth_in_query else {**call.body, **auth}
+    headers = {
+        "x-acs-version": API_VERSION,
+        "x-acs-action": call.action,
+        "user-agent": USER_AGENT,
+        "content-type": "application/x-www-form-urlencoded",
+    }
+    encoded_query = urlencode([(k, form_value(v)) for k, v in query.items()])
+    encoded_body = urlencode(sorted((k, form_value(v)) for k, v in body.items()))
+    return encoded_query, encoded_body.encode(), headers
+
+
+def _first(body: Mapping[str, Any], *names: str) -> str:
+    for name in names:
+        if body.get(name) not in (None, ""):
+            return str(body[name])
+    return ""
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    try:
+        value = float(headers.get("x-acs-retry-after", ""))
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
+def decode(action: str, reply: RawReply, *, check_success: bool = True) -> Envelope:
+    """The envelope of `reply`, or the exception that says what went wrong."""
+    try:
+        body = json.loads(reply.content or b"null")
+    except ValueError:
+        snippet = reply.content[:120].decode("utf-8", "replace")
+        raise ProtocolError(
+            f"{action}: HTTP {reply.status} reply is not JSON: {snippet!r}",
+            http_status=reply.status,
+        ) from None
+    if not isinstance(body, dict):
+        raise ProtocolError(
+            f"{action}: HTTP {reply.status} reply is not a JSON object", http_status=reply.status
+        )
+    request_id = _first(body, "RequestId", "requestId")
+    code = _first(body, "Code", "code")
+    message = _first(body, "Message", "message") or _first(body, "Description", "description")
+    where = {"code": code, "request_id": request_id, "http_status": reply.status}
+    retry_after = _retry_after(reply.headers)
+    if retry_after or code.startswith("Throttling"):
+        raise ThrottlingError(message or "throttled", retry_after=retry_after, **where)
+    if reply.status >= 400:
+        raise ApiError(
+            message or f"HTTP {reply.status} from {action}",
+            code=code,
+            request_id=request_id,
+            http_status=reply.status,
+        )
+    if check_success and body.get("Success") is False:
+        raise ApiError(
+            message or f"{action} did not succeed",
+            code=code,
+            request_id=request_id,
+            http_status=reply.status,
+        )
+    status_code = body.get("HttpStatusCode", reply.status)
+    return Envelope(
+        request_id=request_id,
+        code=code,
+        message=message,
+        http_status_code=status_code if isinstance(status_code, int) else reply.status,
+        data=body.get("Data"),
+        body=body,
+    )

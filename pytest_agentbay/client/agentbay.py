@@ -65,7 +65,7 @@ class ClientBase(Bound[M]):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(endpoint={self.endpoint!r}, api_key={self._masked_key!r})"
 
-    def make_session(self, data: SessionData) -> Session[M]:
+    def _make_session(self, data: SessionData) -> Session[M]:
         """A Session object bound to this client."""
         return Session(self, data)
 

@@ -35,7 +35,7 @@ class Context(Protocol):
     retry: RetryPolicy
     region_id: str
 
-    def make_session(self, data: SessionData) -> Any:
+    def _make_session(self, data: SessionData) -> Any:
         """A Session object bound to the same client."""
 
 

@@ -72,7 +72,7 @@ def create(ctx: Context, params: CreateSessionParams | None = None) -> Op[Sessio
     data = _dict(envelope.data)
     if data.get("Success") is False:
         raise ApiError(text(data, "ErrMsg") or "refused", request_id=envelope.request_id)
-    session = ctx.make_session(_session_data(data, params.image_id or ""))
+    session = ctx._make_session(_session_data(data, params.image_id or ""))
     return SessionResult(request_id=envelope.request_id, success=True, session=session)
 
 
@@ -152,7 +152,7 @@ def get(ctx: Context, session_id: str) -> Op[SessionResult[Any]]:
     """GetSession, returning a Session object to work with."""
     require_id(session_id)
     envelope = yield from call("GetSession", {"SessionId": session_id}, ctx.retry)
-    session = ctx.make_session(_session_data(_dict(envelope.data)))
+    session = ctx._make_session(_session_data(_dict(envelope.data)))
     return SessionResult(request_id=envelope.request_id, success=True, session=session)
 
 
@@ -212,12 +212,13 @@ def _transition(
 ) -> Op[tuple[str, str]]:
     """Send Pause/ResumeSessionAsync; with a timeout, poll GetSession until the goal status."""
     require_id(session_id)
+    if timeout is not None:
+        require_positive(timeout, "timeout")
+        require_positive(poll_interval, "poll_interval")
     target = POLL_TARGETS[action]
     envelope = yield from call(action, {"SessionId": session_id}, ctx.retry)
     if timeout is None:
         return envelope.request_id, next(iter(target.passing)).value
-    require_positive(timeout, "timeout")
-    require_positive(poll_interval, "poll_interval")
     status = ""
     for _ in range(max(1, math.ceil(timeout / poll_interval))):
         try:

@@ -1,0 +1,17 @@
+"""An AgentBay API emulator that really runs commands: in-process (httpx) or on loopback HTTP."""
+
+from .core import Emulator, LiveSession
+from .images import BUILTIN_IMAGES, ImageSpec
+from .reply import Reply
+from .server import EmulatorServer
+from .transport import EmulatorTransport
+
+__all__ = [
+    "BUILTIN_IMAGES",
+    "Emulator",
+    "EmulatorServer",
+    "EmulatorTransport",
+    "ImageSpec",
+    "LiveSession",
+    "Reply",
+]

@@ -1,0 +1,81 @@
+"""`python -m pytest_agentbay.emulator`: serve the AgentBay emulator on loopback until stopped."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from .core import Emulator
+from .server import EmulatorServer
+
+
+def _latency(text: str) -> tuple[str, float]:
+    action, sep, seconds = text.partition("=")
+    try:
+        value = float(seconds)
+    except ValueError:
+        value = -1.0
+    if not sep or not action or value < 0:
+        raise argparse.ArgumentTypeError(f"expected ACTION=SECONDS (e.g. CreateMcpSession=3), "
+                                         f"got {text!r}")
+    return action, value
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line; see `--help`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m pytest_agentbay.emulator",
+        description="Serve an AgentBay API emulator that really runs commands.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (loopback only)")
+    parser.add_argument("--port", type=int, default=0, help="port (default: any free port)")
+    parser.add_argument("--allow-remote", action="store_true",
+                        help="allow binding a non-loopback address (anyone reaching it can "
+                             "run commands on this machine)")
+    parser.add_argument("--api-key", action="append", dest="api_keys", metavar="KEY",
+                        help="accept only this key (repeatable; default: any non-empty key)")
+    parser.add_argument("--seed", type=int, help="make ids deterministic")
+    parser.add_argument("--settle-seconds", type=float, default=0.0,
+                        help="how long PAUSING/RESUMING/DELETING last (default 0)")
+    parser.add_argument("--task-seconds", type=float, default=0.0,
+                        help="how long agent tasks run (default 0)")
+    parser.add_argument("--latency", type=_latency, action="append", default=[],
+                        metavar="ACTION=SECONDS", help="delay an action, or 'shell' commands")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Start the server, print where it listens, and serve until SIGINT or SIGTERM."""
+    args = parse_args(argv)
+    emulator = Emulator(api_keys=args.api_keys, seed=args.seed,
+                        settle_seconds=args.settle_seconds, task_seconds=args.task_seconds)
+    for action, seconds in args.latency:
+        emulator.set_latency(action, seconds)
+    try:
+        server = EmulatorServer(emulator, args.host, args.port, allow_remote=args.allow_remote)
+        server.start()
+    except (ValueError, OSError) as exc:
+        emulator.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    print(f"AgentBay emulator listening on {server.url} (isolation: {emulator.isolation})",
+          flush=True)
+    while not stop.wait(0.5):
+        pass
+    server.stop()
+    print("AgentBay emulator stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

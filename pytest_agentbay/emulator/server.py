@@ -1,0 +1,172 @@
+"""Loopback way in: a threaded HTTP/1.1 server around the emulator, as the official SDK needs."""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import logging
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+from .control import PREFIX, control
+from .core import Emulator
+from .reply import ApiError, Reply, failure
+from .wire import MAX_BODY_BYTES
+
+log = logging.getLogger(__name__)
+IDLE_SECONDS = 120.0  # a keep-alive connection idle this long is closed
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
+        self.emulator = emulator
+        self.connections: set[socket.socket] = set()
+        self.lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A dropped connection is the client's business; no traceback on the terminal."""
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+    def drop_connections(self) -> None:
+        """End every open connection, so idle keep-alive threads stop at once."""
+        with self.lock:
+            connections, self.connections = list(self.connections), set()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class _V6Server(_Server):
+    address_family = socket.AF_INET6
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = IDLE_SECONDS
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.lock:
+            self.server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.lock:
+            self.server.connections.discard(self.connection)
+        super().finish()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: request lines may carry the API key (SyncContext puts it in the query)."""
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def _length(self) -> int | None:
+        raw = self.headers.get("Content-Length")
+        if raw is None:
+            return None if self.headers.get("Transfer-Encoding") else 0
+        try:
+            return int(raw) if int(raw) >= 0 else None
+        except ValueError:
+            return None
+
+    def _serve(self) -> None:
+        url = urlsplit(self.path)
+        length = self._length()
+        emulator = self.server.emulator
+        if length is None:
+            self.close_connection = True
+            error = ApiError("LengthRequired", "Send the body with a valid Content-Length.", 411)
+            return self._send(failure(emulator.ids.request_id(), error))
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True  # the body stays unread
+            return self._send(emulator.handle_raw(url.query, None, body_size=length))
+        body = self.rfile.read(length)
+        if url.path.startswith(PREFIX):
+            auth = self.headers.get("Authorization")
+            return self._send(control(emulator, self.command, url.path, auth, body))
+        self._send(emulator.handle_raw(url.query, body, body_size=length))
+
+    def _send(self, reply: Reply) -> None:
+        content = reply.content()
+        self.send_response(reply.status)
+        for name, value in reply.all_headers().items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(content)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(content)
+
+
+class EmulatorServer:
+    """The emulator on `http://host:port` (loopback, ephemeral port unless told otherwise)."""
+
+    def __init__(self, emulator: Emulator | None = None, host: str = "127.0.0.1",
+                 port: int = 0, *, allow_remote: bool = False) -> None:
+        if not allow_remote and not is_loopback(host):
+            raise ValueError(f"refusing to serve on {host!r}: not a loopback address; "
+                             "pass allow_remote=True (--allow-remote) to serve other machines")
+        self.emulator = emulator if emulator is not None else Emulator()
+        self.host, self.port = host.strip("[]"), port
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """The endpoint to give a client, e.g. `http://127.0.0.1:54321`."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> EmulatorServer:
+        """Bind and serve in a background thread; returns self."""
+        if self._server is not None:
+            return self
+        kind = _V6Server if ":" in self.host else _Server
+        self._server = kind((self.host, self.port), self.emulator)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+            name=f"agentbay-emulator:{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, kill running commands, remove sandboxes, close connections."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        self.emulator.close()
+        server.drop_connections()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()

@@ -1,0 +1,55 @@
+"""Request parsing shared by both ways in: the query and the form body, merged (protocol 1.3)."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote_plus
+
+from .reply import ApiError
+
+MAX_BODY_BYTES = 1 << 20  # 1 MiB: far above any real request, small enough to refuse unread
+MAX_FIELDS = 1000
+
+
+def too_large(size: int) -> ApiError:
+    """The error for a body over `MAX_BODY_BYTES` (answered without reading it)."""
+    return ApiError(
+        "RequestEntityTooLarge",
+        f"The request body is {size} bytes; the service accepts at most {MAX_BODY_BYTES} bytes.",
+        413,
+    )
+
+
+def _pairs(text: str, where: str) -> dict[str, str]:
+    """Decode `a=1&b=2`; strict, and never echoing the text (it may hold the API key)."""
+    params: dict[str, str] = {}
+    if not text:
+        return params
+    fields = text.split("&")
+    if len(fields) > MAX_FIELDS:
+        raise ApiError("InvalidParameter", f"The {where} has more than {MAX_FIELDS} fields.")
+    for number, field in enumerate(fields, start=1):
+        name, sep, value = field.partition("=")
+        if not sep or not name:
+            raise ApiError(
+                "InvalidParameter",
+                f"The {where} is not application/x-www-form-urlencoded: "
+                f"field {number} is not name=value.",
+            )
+        try:
+            params[unquote_plus(name, errors="strict")] = unquote_plus(value, errors="strict")
+        except UnicodeDecodeError:
+            raise ApiError(
+                "InvalidParameter", f"The {where} field {number} is not valid UTF-8."
+            ) from None
+    return params
+
+
+def parse_params(query: str, body: bytes) -> dict[str, str]:
+    """Query and form parameters merged; the form wins where both name a parameter."""
+    params = _pairs(query, "query string")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError("InvalidParameter", "The request body is not valid UTF-8.") from None
+    params.update(_pairs(text, "request body"))
+    return params

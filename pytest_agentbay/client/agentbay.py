@@ -21,7 +21,7 @@ from ..protocol.calls import Op, RetryPolicy
 from ..protocol.ops import SessionData
 from ..redact import mask_key
 from .config import Config, resolve
-from .drivers import AsyncDriver, Bound, SyncDriver, operation
+from .drivers import AsyncDriver, Bound, Observer, SyncDriver, operation
 from .modes import Async, M, Sync
 from .session import Session
 
@@ -34,7 +34,8 @@ class ClientBase(Bound[M]):
     """Settings and operations shared by both clients.
 
     `transport` (an httpx transport: the local backend in-process, or respx) and `clock`
-    (time for polling waits and retries) are for tests and the plugin; `retry` bounds retries.
+    (time for polling waits and retries) are for tests and the plugin; `retry` bounds retries;
+    `observer(call, outcome, seconds)` sees every request.
     """
 
     _driver_class: type[SyncDriver] | type[AsyncDriver]
@@ -48,6 +49,7 @@ class ClientBase(Bound[M]):
         transport: Any = None,
         clock: Clock | None = None,
         retry: RetryPolicy | None = None,
+        observer: Observer | None = None,
     ) -> None:
         settings = resolve(api_key, cfg, env_file)
         self.endpoint = settings.endpoint
@@ -61,6 +63,7 @@ class ClientBase(Bound[M]):
             clock or SYSTEM_CLOCK,
             transport,
         )
+        self._driver.observer = observer
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(endpoint={self.endpoint!r}, api_key={self._masked_key!r})"

@@ -9,6 +9,7 @@ driver performs effects with `httpx.Client` and `clock.sleep`; the async driver 
 from __future__ import annotations
 
 import inspect
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
@@ -41,10 +42,18 @@ def _is_loopback(base_url: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
 
 
+Observer = Callable[[Call, "RawReply | Failure", float], None]
+
+
 class _Wire:
-    """What both drivers share: building the httpx request, and reading what came back."""
+    """What both drivers share: building the httpx request, and reading what came back.
+
+    An `observer`, if given, sees every call with its outcome and duration in seconds (the
+    plugin uses it for statistics and failure reports).
+    """
 
     def __init__(self, base_url: str, api_key: str, timeout_s: float, clock: Clock) -> None:
+        self.observer: Observer | None = None
         self.base_url = base_url
         self._api_key = api_key
         self.timeout_s = timeout_s
@@ -63,12 +72,18 @@ class _Wire:
             "POST", f"{self.base_url}/?{query}", content=body, headers=headers, timeout=timeout
         )
 
-    @staticmethod
-    def outcome(response: httpx.Response | httpx.TransportError) -> RawReply | Failure:
+    def outcome(
+        self, call: Call, started: float, response: httpx.Response | httpx.TransportError
+    ) -> RawReply | Failure:
+        result: RawReply | Failure
         if isinstance(response, httpx.Response):
-            return RawReply(response.status_code, response.headers, response.content)
-        sent = not isinstance(response, _UNSENT)
-        return Failure(type(response).__name__, str(response) or repr(response), sent)
+            result = RawReply(response.status_code, response.headers, response.content)
+        else:
+            sent = not isinstance(response, _UNSENT)
+            result = Failure(type(response).__name__, str(response) or repr(response), sent)
+        if self.observer is not None:
+            self.observer(call, result, time.perf_counter() - started)
+        return result
 
 
 class SyncDriver(_Wire):
@@ -98,10 +113,11 @@ class SyncDriver(_Wire):
                 outcome = self._send(effect)
 
     def _send(self, call: Call) -> RawReply | Failure:
+        started = time.perf_counter()
         try:
-            return self.outcome(self.http.send(self.request(self.http, call)))
+            return self.outcome(call, started, self.http.send(self.request(self.http, call)))
         except httpx.TransportError as error:
-            return self.outcome(error)
+            return self.outcome(call, started, error)
 
     def close(self) -> None:
         self.http.close()
@@ -135,10 +151,12 @@ class AsyncDriver(_Wire):
             outcome = await wait
 
     async def _send(self, call: Call) -> RawReply | Failure:
+        started = time.perf_counter()
         try:
-            return self.outcome(await self.http.send(self.request(self.http, call)))
+            response = await self.http.send(self.request(self.http, call))
+            return self.outcome(call, started, response)
         except httpx.TransportError as error:
-            return self.outcome(error)
+            return self.outcome(call, started, error)
 
     async def close(self) -> None:
         await self.http.aclose()

@@ -36,6 +36,9 @@ SDK_STATS = json.dumps(
     separators=(",", ":"),
 )
 NOT_FOUND = "InvalidMcpSession.NotFound"
+# Deletion usually completes within a moment: poll soon, then back off to the SDK's 1 s.
+DELETE_FIRST_POLL = 0.05
+DELETE_LIMIT_S = 300.0
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -186,12 +189,14 @@ def _pending_context_tasks(status: Any) -> bool:
 
 @guarded("delete session", DeleteResult)
 def delete(ctx: Context, session_id: str, sync_context: bool = False) -> Op[DeleteResult]:
-    """DeleteSessionAsync, then GetSessionDetail every second until FINISH or not-found."""
+    """DeleteSessionAsync, then GetSessionDetail (after 0.05 s, doubling up to every second)
+    until FINISH or not-found, for at most 300 s."""
     require_id(session_id)
     if sync_context:
         yield from _sync_context(ctx, session_id)
     envelope = yield from call("DeleteSessionAsync", {"SessionId": session_id}, ctx.retry)
-    for _ in range(300):
+    waited, delay = 0.0, DELETE_FIRST_POLL
+    while waited < DELETE_LIMIT_S:
         try:
             detail = yield from call(
                 "GetSessionDetail", {}, ctx.retry, query={"SessionId": session_id}
@@ -201,9 +206,10 @@ def delete(ctx: Context, session_id: str, sync_context: bool = False) -> Op[Dele
         except ApiError as error:
             if error.code == NOT_FOUND or "not found" in error.message.lower():
                 break
-        yield Sleep(1.0)
+        yield Sleep(delay)
+        waited, delay = waited + delay, min(delay * 2, 1.0)
     else:
-        raise ApiError(f"session {session_id} still not deleted after 300 s")
+        raise ApiError(f"session {session_id} still not deleted after {DELETE_LIMIT_S:.0f} s")
     return DeleteResult(request_id=envelope.request_id, success=True)
 
 

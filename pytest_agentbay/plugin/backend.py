@@ -1,0 +1,125 @@
+"""Which backend a run uses, starting and stopping the local one, and the environment it sets."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from ..client.agentbay import AgentBay, AsyncAgentBay
+from ..client.config import Config
+from ..client.config import resolve as resolve_client
+from ..client.drivers import Observer
+from ..redact import mask_key
+from .options import resolve
+
+ENV_NAMES = ("AGENTBAY_ENDPOINT", "AGENTBAY_API_KEY", "AGENTBAY_REGION_ID")
+
+
+@dataclass
+class Backend:
+    """Where the run's sessions live: `cloud` or `local`, and how to reach it."""
+
+    kind: str
+    endpoint: str
+    api_key: str = field(repr=False)
+    isolation: str = ""
+    _server: Any = field(default=None, repr=False)
+    _env: pytest.MonkeyPatch | None = field(default=None, repr=False)
+
+    def client(self, observer: Observer | None = None) -> AgentBay:
+        """A sync client on this backend."""
+        return AgentBay(self.api_key, self._config(), observer=observer)
+
+    def async_client(self, observer: Observer | None = None) -> AsyncAgentBay:
+        """An async client on this backend (make one per event loop)."""
+        return AsyncAgentBay(self.api_key, self._config(), observer=observer)
+
+    def _config(self) -> Config:
+        return Config(self.endpoint, 60000)
+
+    def describe(self) -> str:
+        """One line for the report header; the key is masked."""
+        where = (
+            f"{self.endpoint}, isolation: {self.isolation}"
+            if self.kind == "local"
+            else (self.endpoint)
+        )
+        return f"backend: {self.kind} ({where}), key: {mask_key(self.api_key)}"
+
+    def reach_hint(self, session_id: str) -> str:
+        """How a person reaches a kept session after the run."""
+        if self.kind == "local":
+            return (
+                "the local backend stops with this run; use --agentbay-backend=cloud "
+                "to keep sessions past it"
+            )
+        return (
+            f"AgentBay(cfg=Config({self.endpoint!r})).get({session_id!r}) with your "
+            f"AGENTBAY_API_KEY; delete it when done (or run pytest --agentbay-reap)"
+        )
+
+    def shared(self) -> dict[str, str]:
+        """What xdist workers need to reach the same backend."""
+        return {
+            "kind": self.kind,
+            "endpoint": self.endpoint,
+            "api_key": self.api_key,
+            "isolation": self.isolation,
+        }
+
+    def export_environment(self) -> None:
+        """Point code under test that builds its own client (ours or the official SDK) here."""
+        self._env = pytest.MonkeyPatch()
+        self._env.setenv("AGENTBAY_ENDPOINT", self.endpoint)
+        self._env.setenv("AGENTBAY_API_KEY", self.api_key)
+        self._env.delenv("AGENTBAY_REGION_ID", raising=False)  # a region would win over it
+
+    def close(self) -> None:
+        """Restore the environment and stop the local backend, if this process started it."""
+        if self._env is not None:
+            self._env.undo()
+            self._env = None
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+
+def choose(config: pytest.Config) -> Backend:
+    """The backend for this run, started if local; UsageError when it cannot be had."""
+    shared = getattr(config, "workerinput", {}).get("agentbay_backend")
+    if shared:  # an xdist worker reaches the controller's backend
+        return Backend(**shared)
+    kind = resolve(config, "agentbay_backend")
+    key = os.environ.get("AGENTBAY_API_KEY", "").strip()
+    if kind == "auto":
+        kind = "cloud" if key else "local"
+    if kind == "local":
+        return start_local()
+    if not key:
+        raise pytest.UsageError(
+            "--agentbay-backend=cloud needs an API key: set AGENTBAY_API_KEY, or use "
+            "--agentbay-backend=local (or auto) to run against the local backend"
+        )
+    try:
+        settings = resolve_client(key)
+    except ValueError as error:
+        raise pytest.UsageError(f"AgentBay cloud backend: {error}") from None
+    return Backend("cloud", settings.endpoint, key)
+
+
+def start_local() -> Backend:
+    """Start the emulator on a loopback port with a fresh key that only this run knows."""
+    from ..emulator import Emulator, EmulatorServer  # only runs that use it pay for it
+
+    key = "local-" + secrets.token_hex(12)
+    root = tempfile.mkdtemp(prefix="agentbay-local-")
+    emulator = Emulator(api_keys=[key], root=root)
+    server = EmulatorServer(emulator, host="127.0.0.1", port=0).start()
+    backend = Backend("local", server.url, key, emulator.isolation, server)
+    backend.export_environment()
+    return backend

@@ -1,0 +1,198 @@
+"""The plugin's fixtures: clients, sessions of every scope (sync and async), factories, control.
+
+Wider-scoped async sessions share the session, never a live async object: each test gets a
+fresh `AsyncAgentBay` in its own event loop, bound to the same session id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, NamedTuple
+
+import pytest
+import pytest_asyncio
+
+from ..client.agentbay import AgentBay, AsyncAgentBay
+from ..client.modes import Async, Sync
+from ..client.session import Session
+from ..protocol.ops import SessionData
+from .control import EmulatorControl
+from .run import get_run
+
+
+class Endpoint(NamedTuple):
+    """Where the run's backend is: give these to a client that code under test builds."""
+
+    endpoint: str
+    api_key: str
+
+    def __repr__(self) -> str:
+        return f"Endpoint(endpoint={self.endpoint!r}, api_key='***')"
+
+
+@pytest.fixture(scope="session")
+def agentbay_endpoint(pytestconfig: pytest.Config) -> Endpoint:
+    """The run's backend endpoint and API key (also exported as AGENTBAY_ENDPOINT and
+    AGENTBAY_API_KEY while the local backend runs)."""
+    backend = get_run(pytestconfig).require_backend()
+    return Endpoint(backend.endpoint, backend.api_key)
+
+
+@pytest.fixture(scope="session")
+def agentbay_client(pytestconfig: pytest.Config) -> AgentBay:
+    """A synchronous `AgentBay` client bound to the run's backend."""
+    return get_run(pytestconfig).client
+
+
+@pytest_asyncio.fixture
+async def async_agentbay_client(pytestconfig: pytest.Config) -> AsyncIterator[AsyncAgentBay]:
+    """An `AsyncAgentBay` client bound to the run's backend, one per test (its event loop)."""
+    run = get_run(pytestconfig)
+    client = run.require_backend().async_client(run.tracker.observe)
+    async with client:
+        yield client
+
+
+def _sync_session(scope: str, name: str, doc: str) -> Any:
+    @pytest.fixture(scope=scope, name=name)  # type: ignore[call-overload, untyped-decorator]
+    def fixture(request: pytest.FixtureRequest) -> Iterator[Session[Sync]]:
+        with get_run(request.config).lease(request.node) as session:
+            yield session
+
+    fixture.__doc__ = doc
+    return fixture
+
+
+agentbay_session = _sync_session(
+    "function", "agentbay_session", "A session for this test, deleted when it ends."
+)
+agentbay_class_session = _sync_session(
+    "class", "agentbay_class_session", "A session shared by the tests of a class."
+)
+agentbay_module_session = _sync_session(
+    "module", "agentbay_module_session", "A session shared by the tests of a module."
+)
+agentbay_shared_session = _sync_session(
+    "session", "agentbay_shared_session", "One session for the whole run."
+)
+
+
+@pytest_asyncio.fixture
+async def async_agentbay_session(
+    request: pytest.FixtureRequest, async_agentbay_client: AsyncAgentBay
+) -> AsyncIterator[Session[Async]]:
+    """An async session for this test, created and deleted in the test's event loop."""
+    run = get_run(request.config)
+    params = run.params(request.node)
+    session = run.checked(await async_agentbay_client.create(params), request.node, params)
+    run.used(request.node, session, params)
+    try:
+        yield session
+    finally:
+        if not run.keep(session.session_id, request.node):
+            run.deleted(session.session_id, await async_agentbay_client.delete(session))
+
+
+def _async_view(name: str, sync_name: str, doc: str) -> Any:
+    @pytest_asyncio.fixture(name=name)
+    async def fixture(
+        request: pytest.FixtureRequest, async_agentbay_client: AsyncAgentBay
+    ) -> Session[Async]:
+        shared: Session[Sync] = request.getfixturevalue(sync_name)
+        data = SessionData(
+            shared.session_id,
+            shared.resource_url,
+            shared.app_instance_id,
+            shared.resource_id,
+            shared.image_id,
+        )
+        return async_agentbay_client._make_session(data)
+
+    fixture.__doc__ = doc
+    return fixture
+
+
+async_agentbay_class_session = _async_view(
+    "async_agentbay_class_session",
+    "agentbay_class_session",
+    "The class's shared session, as an async session in this test's event loop.",
+)
+async_agentbay_module_session = _async_view(
+    "async_agentbay_module_session",
+    "agentbay_module_session",
+    "The module's shared session, as an async session in this test's event loop.",
+)
+async_agentbay_shared_session = _async_view(
+    "async_agentbay_shared_session",
+    "agentbay_shared_session",
+    "The run's shared session, as an async session in this test's event loop.",
+)
+
+
+@pytest.fixture
+def agentbay_session_factory(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+    """`factory(image=..., labels=..., **params)` creates sessions; all are deleted, concurrently,
+    when the test ends."""
+    run = get_run(request.config)
+    made: list[Session[Sync]] = []
+
+    def factory(**overrides: Any) -> Session[Sync]:
+        params = run.params(request.node, **_image(overrides))
+        session: Session[Sync] = run.checked(run.client.create(params), request.node, params)
+        run.used(request.node, session, params)
+        made.append(session)
+        return session
+
+    yield factory
+    run.delete_all([s.session_id for s in made if not run.keep(s.session_id, request.node)])
+
+
+@pytest_asyncio.fixture
+async def async_agentbay_session_factory(
+    request: pytest.FixtureRequest, async_agentbay_client: AsyncAgentBay
+) -> AsyncIterator[Callable[..., Any]]:
+    """`await factory(image=..., **params)` creates async sessions; all are deleted,
+    concurrently, when the test ends."""
+    run = get_run(request.config)
+    made: list[Session[Async]] = []
+
+    async def factory(**overrides: Any) -> Session[Async]:
+        params = run.params(request.node, **_image(overrides))
+        result = await async_agentbay_client.create(params)
+        session: Session[Async] = run.checked(result, request.node, params)
+        run.used(request.node, session, params)
+        made.append(session)
+        return session
+
+    yield factory
+    doomed = [s for s in made if not run.keep(s.session_id, request.node)]
+    results = await asyncio.gather(*(async_agentbay_client.delete(s) for s in doomed))
+    for session, result in zip(doomed, results, strict=True):
+        run.deleted(session.session_id, result)
+
+
+def _image(overrides: dict[str, Any]) -> dict[str, Any]:
+    if "image" in overrides:
+        overrides["image_id"] = overrides.pop("image")
+    return overrides
+
+
+@pytest.fixture
+def agentbay_emulator(pytestconfig: pytest.Config) -> Iterator[EmulatorControl]:
+    """Control of the local backend (latency, faults, quota, scripted agent results), reset
+    after the test. Skips on other backends."""
+    backend = get_run(pytestconfig).require_backend()
+    if backend.kind != "local":
+        pytest.skip(f"agentbay_emulator needs the local backend; this run uses {backend.kind}")
+    control = EmulatorControl(backend.endpoint, backend.api_key)
+    try:
+        yield control
+    finally:
+        control.reset()
+        control.close()
+
+
+AGENTBAY_FIXTURES = frozenset(
+    name for name in dir() if name.startswith(("agentbay_", "async_agentbay_"))
+)

@@ -1,0 +1,73 @@
+"""The `agentbay` marker: validated at collection, merged closest-first into session parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from ..models.params import CreateSessionParams
+from .options import parse_labels, resolve
+
+MARKER = "agentbay"
+MARKER_HELP = (
+    "agentbay(image=..., labels={...}, **CreateSessionParams fields): the image, labels and "
+    "settings of the sessions this test, class or module uses"
+)
+FIELDS = set(CreateSessionParams.model_fields) | {"image"}
+
+
+def _marker_kwargs(node: pytest.Item | pytest.Collector) -> list[dict[str, Any]]:
+    """Keyword arguments of every `agentbay` marker in reach of `node`, closest first."""
+    found = []
+    for mark in node.iter_markers(MARKER):
+        if mark.args:
+            raise pytest.UsageError(
+                f"{node.nodeid}: @pytest.mark.agentbay takes keyword arguments only "
+                f"(image=..., labels={{...}}), got positional {mark.args!r}"
+            )
+        found.append(dict(mark.kwargs))
+    return found
+
+
+def validate(item: pytest.Item) -> None:
+    """UsageError naming the test and argument when a marker in reach is malformed."""
+    for kwargs in _marker_kwargs(item):
+        unknown = sorted(set(kwargs) - FIELDS)
+        if unknown:
+            raise pytest.UsageError(
+                f"{item.nodeid}: unknown @pytest.mark.agentbay argument {unknown[0]!r}; "
+                f"known: {', '.join(sorted(FIELDS))}"
+            )
+        try:
+            CreateSessionParams(**_renamed(kwargs))
+        except ValidationError as error:
+            problem = error.errors(include_url=False)[0]
+            argument = ".".join(str(p) for p in problem["loc"]) or "labels"
+            raise pytest.UsageError(
+                f"{item.nodeid}: @pytest.mark.agentbay argument {argument!r}: {problem['msg']}"
+            ) from None
+
+
+def _renamed(kwargs: dict[str, Any]) -> dict[str, Any]:
+    kwargs = dict(kwargs)
+    if "image" in kwargs:
+        kwargs["image_id"] = kwargs.pop("image")
+    return kwargs
+
+
+def session_params(
+    config: pytest.Config, node: pytest.Item | pytest.Collector, tags: dict[str, str]
+) -> CreateSessionParams:
+    """Parameters for a session serving `node`: the closest marker wins for each field, labels
+    merge key by key, the image follows the settings precedence, and `tags` are added last."""
+    fields: dict[str, Any] = {}
+    labels: dict[str, str] = {}
+    for kwargs in reversed(_marker_kwargs(node)):  # farthest first, so closer ones overwrite
+        kwargs = _renamed(kwargs)
+        labels.update(kwargs.pop("labels", None) or {})
+        fields.update(kwargs)
+    image = resolve(config, "agentbay_image", marker=fields.pop("image_id", None))
+    cli_labels = parse_labels(resolve(config, "agentbay_label") or [], "--agentbay-label")
+    return CreateSessionParams(image_id=image, labels={**labels, **cli_labels, **tags}, **fields)

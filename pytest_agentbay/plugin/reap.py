@@ -1,0 +1,56 @@
+"""`pytest --agentbay-reap`: delete sessions this plugin created that outlived their run."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from .backend import choose
+from .options import resolve
+from .tracker import CREATED_LABEL, OWNER_LABEL
+
+
+def reap(config: pytest.Config) -> int:
+    """Delete this plugin's sessions older than --agentbay-reap-age; print what was done."""
+    age = float(resolve(config, "agentbay_reap_age"))
+    backend = choose(config)
+    write = config.get_terminal_writer().line
+    now = time.time()
+    try:
+        with backend.client() as client:
+            ids: list[str] = []
+            page = 1
+            while True:
+                listed = client.list(labels={OWNER_LABEL: "pytest-agentbay"}, page=page, limit=50)
+                if not listed.success:
+                    write(f"agentbay reap: listing sessions failed: {listed.error_message}")
+                    return 1
+                ids += listed.session_ids
+                if not listed.next_token:
+                    break
+                page += 1
+            reaped = kept = 0
+            for session_id in ids:
+                labels = client.get(session_id)
+                created = 0.0
+                if labels.success and labels.session is not None:
+                    got = labels.session.get_labels()
+                    created = float((got.data or {}).get(CREATED_LABEL, 0) or 0)
+                if created and now - created < age:
+                    kept += 1
+                    continue
+                result = client.delete(session_id)
+                reaped += result.success
+                write(
+                    f"agentbay reap: {'deleted' if result.success else 'could not delete'} "
+                    f"{session_id} (age {now - created:.0f} s)"
+                    + ("" if result.success else f": {result.error_message}")
+                )
+    finally:
+        backend.close()
+    write(
+        f"agentbay reap: {reaped} deleted, {kept} younger than {age:.0f} s kept "
+        f"({backend.kind} backend)"
+    )
+    return 0

@@ -1,0 +1,176 @@
+"""What the run did with sessions: created, reused, deleted, leaked, timings and command logs.
+
+The plugin's clients report every call here (the client's `observer`); fixtures report which
+sessions each test used. Reports and the summary read from it; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import statistics
+import time
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import AgentBayError
+from ..protocol.calls import tool_reply
+from ..protocol.tools import command_result
+from ..protocol.wire import Call, Failure, RawReply, decode
+from ..redact import redact
+
+LABEL_PREFIX = "pytest-agentbay"
+OWNER_LABEL = f"{LABEL_PREFIX}.owner"
+RUN_LABEL = f"{LABEL_PREFIX}.run"
+WORKER_LABEL = f"{LABEL_PREFIX}.worker"
+TEST_LABEL = f"{LABEL_PREFIX}.test"
+CREATED_LABEL = f"{LABEL_PREFIX}.created"
+TAIL = 400  # characters of output kept per stream in failure reports
+
+
+def tags(run_id: str, worker: str, nodeid: str) -> dict[str, str]:
+    """The labels every session of this plugin carries, for cleanup and reaping."""
+    return {
+        OWNER_LABEL: "pytest-agentbay",
+        RUN_LABEL: run_id,
+        WORKER_LABEL: worker,
+        TEST_LABEL: hashlib.sha1(nodeid.encode()).hexdigest()[:12],
+        CREATED_LABEL: str(int(time.time())),
+    }
+
+
+@dataclass
+class Entry:
+    """One call a test made, for its failure report."""
+
+    action: str
+    session_id: str
+    request_id: str
+    summary: str
+
+
+@dataclass
+class Stats:
+    """Figures for the terminal summary; xdist workers send theirs to the controller."""
+
+    created: int = 0
+    reused: int = 0
+    deleted: int = 0
+    leaked: int = 0
+    kept: int = 0
+    create_seconds: list[float] = field(default_factory=list)
+    session_seconds: float = 0.0
+
+    def merge(self, other: dict[str, Any]) -> None:
+        for name, value in other.items():
+            setattr(self, name, getattr(self, name) + value)
+
+    def lines(self) -> list[str]:
+        """The summary lines."""
+        line = (
+            f"sessions: {self.created} created, {self.reused} reused, {self.deleted} deleted, "
+            f"{self.leaked} leaked"
+        )
+        if self.kept:
+            line += f", {self.kept} kept for debugging"
+        out = [line]
+        if self.create_seconds:
+            ordered = sorted(self.create_seconds)
+            p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+            out.append(f"create latency: p50 {statistics.median(ordered):.3f} s, p95 {p95:.3f} s")
+        out.append(f"session time: {self.session_seconds:.1f} session-seconds")
+        return out
+
+
+class Tracker:
+    """Run-wide bookkeeping of sessions and calls."""
+
+    def __init__(self, worker: str = "main", run_id: str | None = None) -> None:
+        self.run_id = run_id or uuid.uuid4().hex[:12]
+        self.worker = worker
+        self.stats = Stats()
+        self.current = ""  # node id of the test running now (one per process)
+        self.alive: dict[str, float] = {}  # session id -> creation time
+        self.kept: set[str] = set()
+        self.seen: set[str] = set()
+        self.entries: dict[str, deque[Entry]] = defaultdict(lambda: deque(maxlen=20))
+        self.secrets: set[str] = set()
+
+    def observe(self, call: Call, outcome: RawReply | Failure, seconds: float) -> None:
+        """The clients' observer: learn from every call the plugin's clients make."""
+        session_id = str(call.body.get("SessionId") or call.query.get("SessionId") or "")
+        if isinstance(outcome, Failure):
+            self._log(call.action, session_id, "", f"{outcome.kind}: {outcome.detail}")
+            return
+        try:
+            envelope = decode(call.action, outcome)
+        except AgentBayError as error:
+            self._log(call.action, session_id, error.request_id, str(error))
+            return
+        data = envelope.data if isinstance(envelope.data, dict) else {}
+        if call.action == "CreateMcpSession" and data.get("SessionId"):
+            self.stats.created += 1
+            self.stats.create_seconds.append(seconds)
+            self.alive[str(data["SessionId"])] = time.monotonic()
+            self._log(call.action, str(data["SessionId"]), envelope.request_id, "created")
+        elif call.action == "DeleteSessionAsync":
+            self.gone(session_id)
+            self._log(call.action, session_id, envelope.request_id, "deleted")
+        elif call.action == "CallMcpTool":
+            self._log(call.action, session_id, envelope.request_id, _tool_summary(call, envelope))
+
+    def note_use(self, session_ids: Iterable[str]) -> None:
+        """A test starts with these sessions: the second and later uses of one are reuses."""
+        for session_id in session_ids:
+            if session_id in self.seen:
+                self.stats.reused += 1
+            self.seen.add(session_id)
+
+    def gone(self, session_id: str) -> None:
+        """`session_id` was deleted: count it and its lifetime."""
+        started = self.alive.pop(session_id, None)
+        if started is not None:
+            self.stats.deleted += 1
+            self.stats.session_seconds += time.monotonic() - started
+
+    def _log(self, action: str, session_id: str, request_id: str, summary: str) -> None:
+        self.entries[self.current].append(
+            Entry(action, session_id, request_id, redact(summary, *self.secrets))
+        )
+
+    def report(self, nodeid: str, backend: str, sessions: list[dict[str, Any]]) -> str:
+        """The "agentbay" section of a failed test's report."""
+        lines = [backend]
+        for info in sessions:
+            lines.append(
+                f"session {info['session_id']}: image {info['image']}, "
+                f"labels {json.dumps(info['labels'], sort_keys=True)}"
+            )
+        entries = list(self.entries.get(nodeid, ()))
+        if entries:
+            lines.append("last calls (oldest first):")
+        for entry in entries[-10:]:
+            rid = f" [request {entry.request_id}]" if entry.request_id else ""
+            lines.append(f"  {entry.action} {entry.session_id}{rid}: {entry.summary}")
+        return redact("\n".join(lines), *self.secrets)
+
+
+def _tool_summary(call: Call, envelope: Any) -> str:
+    args = json.loads(str(call.body.get("Args") or "{}"))
+    name = str(call.body.get("Name", ""))
+    try:
+        reply = tool_reply(envelope)
+    except AgentBayError as error:
+        return f"{name}: {error}"
+    if name != "shell":
+        return f"{name} {json.dumps(args)[:200]} -> {reply.text[:200]}"
+    result = command_result(reply)
+    parts = [f"$ {args.get('command', '')}", f"exit code {result.exit_code}"]
+    if result.stdout:
+        parts.append(f"stdout: ...{result.stdout[-TAIL:]!r}")
+    if result.stderr:
+        parts.append(f"stderr: ...{result.stderr[-TAIL:]!r}")
+    return "; ".join(parts)

@@ -60,6 +60,7 @@ class _V6Server(_Server):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
     timeout = IDLE_SECONDS
     server: _Server
 

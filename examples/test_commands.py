@@ -26,6 +26,7 @@ def test_cwd_and_envs_are_process_parameters(agentbay_session):
 
 @pytest.mark.parametrize("seconds", [1])
 def test_timeout(agentbay_session, seconds):
-    result = agentbay_session.command.execute_command(f"sleep {seconds + 5}", timeout_ms=seconds * 1000)
+    command = agentbay_session.command
+    result = command.execute_command(f"sleep {seconds + 5}", timeout_ms=seconds * 1000)
     assert not result.success
     assert result.output == ""

@@ -31,7 +31,7 @@ def pytest_configure(config: pytest.Config) -> None:
         keep_on_failure=bool(options.resolve(config, "agentbay_keep_on_failure")),
     )
     config.stash[RUN_KEY] = run
-    options.parse_labels(options.resolve(config, "agentbay_label") or [], "--agentbay-label")
+    options.resolve_labels(config, {})  # a malformed label stops the run at start
     if enabled and not options.resolve(config, "agentbay_reap"):
         from .backend import choose
 
@@ -105,8 +105,8 @@ def pytest_runtest_makereport(
     if not report.failed:
         return report
     item.stash[FAILED_KEY] = True
-    none: list[dict[str, Any]] = []
-    used = list(item.stash.get(USED_KEY, none))
+    stored = item.stash.get(USED_KEY, None)
+    used = list(stored) if stored else []
     for session in sessions:
         run.failed_sessions.add(session.session_id)
         if not any(u["session_id"] == session.session_id for u in used):

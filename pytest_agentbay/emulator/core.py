@@ -271,7 +271,7 @@ class Emulator:
     ) -> None:
         """Agent tasks whose text matches `pattern` (regex) follow `statuses`, give `result`
         or fail with `error`. Default statuses: running then finished (failed with `error`)."""
-        rule = TaskRule.build(pattern, list(statuses) if statuses else None, result, error)
+        rule = TaskRule.build(pattern, None if statuses is None else list(statuses), result, error)
         with self.store.lock:
             self.knobs.rules.append(rule)
 

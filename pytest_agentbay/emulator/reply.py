@@ -1,4 +1,27 @@
-"""Replies in the service's JSON envelope, and the errors that become them (protocol 1.6, 1.7)."""
+"""Replies in the service's JSON envelope, and the errors that become them (protocol 1.6, 1.7).
+
+Error identities. The first three are the service's own; the rest are the emulator's choices
+where the real ones are unknown (protocol section 7), in the same style:
+
+- 400 `InvalidMcpSession.NotFound`: unknown, deleted, or another key's session.
+- 400 `NOT_LOGIN`: missing, malformed or unaccepted API key (body carries `HostId`).
+- 404 `InvalidAction.NotFound`: unknown Action.
+- 400 `Throttling.User` with header `x-acs-retry-after` (milliseconds): the throttle knob.
+- 400 `InvalidMcpSession.Paused`: tools, InitBrowser or delete on a PAUSING/PAUSED session.
+- 400 `InvalidMcpSession.StatusNotSupported`: other actions the status does not allow
+  (e.g. tools while RESUMING or DELETING, pause while DELETING).
+- 400 `InvalidImage.NotFound`: unknown ImageId; the message lists the known ones.
+- 400 `InvalidImage.BrowserNotSupported`: InitBrowser on an image without a browser.
+- 400 `QuotaExceeded.McpSession`: the key's concurrent-session quota is reached.
+- 400 `MissingParameter` / `InvalidParameter`: missing Action or SessionId; bad form, JSON
+  (Labels, Args, ...) or value.
+- 413 `RequestEntityTooLarge`: a body over 1 MiB (answered without reading it).
+- 411 `LengthRequired`: a loopback request without Content-Length.
+- 500 `InternalError`: an emulator bug (logged; the server carries on).
+
+Tool-level failures (unknown tool, bad Args fields, unknown task id, non-zero exit, timeout)
+are HTTP 200 with `Data.isError: true`, as on the service.
+"""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     """
 
     def __init__(self, emulator: Emulator | None = None, *, max_threads: int = 256) -> None:
+        self._owned = emulator is None  # an emulator made here is closed here
         self.emulator = emulator if emulator is not None else Emulator()
         self._limiter = anyio.CapacityLimiter(max_threads)
 
@@ -48,7 +49,11 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         )
 
     def close(self) -> None:
-        """Nothing to release here; the emulator is closed by its owner."""
+        """Close the emulator if this transport made it (a given one stays with its owner)."""
+        if self._owned:
+            self.emulator.close()
 
     async def aclose(self) -> None:
-        """Nothing to release here; the emulator is closed by its owner."""
+        """As `close`, off the event loop."""
+        if self._owned:
+            await anyio.to_thread.run_sync(self.emulator.close)

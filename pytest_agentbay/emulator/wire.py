@@ -28,6 +28,8 @@ def _pairs(text: str, where: str) -> dict[str, str]:
     if len(fields) > MAX_FIELDS:
         raise ApiError("InvalidParameter", f"The {where} has more than {MAX_FIELDS} fields.")
     for number, field in enumerate(fields, start=1):
+        if not field:
+            continue  # `a=1&&b=2` or a trailing `&`: harmless, as in every form parser
         name, sep, value = field.partition("=")
         if not sep or not name:
             raise ApiError(

@@ -78,8 +78,14 @@ def _kill_namespace(helper_pid: int) -> None:
         target = os.stat(f"/proc/{helper_pid}/ns/mnt")
     except OSError:
         return
+    # The helper is spared until the end: while it lives the namespace does, so its inode
+    # number cannot be reused by a new sandbox's namespace (whose helper we would then kill).
     for _ in range(50):
-        victims = [pid for pid in _pids() if _same_file(f"/proc/{pid}/ns/mnt", target)]
+        victims = [
+            pid
+            for pid in _pids()
+            if pid != helper_pid and _same_file(f"/proc/{pid}/ns/mnt", target)
+        ]
         for pid in victims:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)

@@ -54,14 +54,15 @@ async def async_agentbay_client(pytestconfig: pytest.Config) -> AsyncIterator[As
         yield client
 
 
-def _sync_session(scope: str, name: str, doc: str) -> Any:
-    @pytest.fixture(scope=scope, name=name)  # type: ignore[call-overload, untyped-decorator]
+def _sync_session(scope: Any, name: str, doc: str) -> Any:
     def fixture(request: pytest.FixtureRequest) -> Iterator[Session[Sync]]:
-        with get_run(request.config).lease(request.node) as session:
+        run = get_run(request.config)
+        lease = run.fleet_lease if scope == "session" else run.lease
+        with lease(request.node) as session:
             yield session
 
-    fixture.__doc__ = doc
-    return fixture
+    fixture.__doc__ = doc  # before decorating: `pytest --fixtures` reads the function's
+    return pytest.fixture(scope=scope, name=name)(fixture)
 
 
 agentbay_session = _sync_session(
@@ -84,9 +85,7 @@ async def async_agentbay_session(
 ) -> AsyncIterator[Session[Async]]:
     """An async session for this test, created and deleted in the test's event loop."""
     run = get_run(request.config)
-    params = run.params(request.node)
-    session = run.checked(await async_agentbay_client.create(params), request.node, params)
-    run.used(request.node, session, params)
+    session = await run.acreate(async_agentbay_client, request.node)
     try:
         yield session
     finally:
@@ -95,7 +94,6 @@ async def async_agentbay_session(
 
 
 def _async_view(name: str, sync_name: str, doc: str) -> Any:
-    @pytest_asyncio.fixture(name=name)
     async def fixture(
         request: pytest.FixtureRequest, async_agentbay_client: AsyncAgentBay
     ) -> Session[Async]:
@@ -109,8 +107,8 @@ def _async_view(name: str, sync_name: str, doc: str) -> Any:
         )
         return async_agentbay_client._make_session(data)
 
-    fixture.__doc__ = doc
-    return fixture
+    fixture.__doc__ = doc  # before decorating: `pytest --fixtures` reads the function's
+    return pytest_asyncio.fixture(name=name)(fixture)
 
 
 async_agentbay_class_session = _async_view(
@@ -138,9 +136,7 @@ def agentbay_session_factory(request: pytest.FixtureRequest) -> Iterator[Callabl
     made: list[Session[Sync]] = []
 
     def factory(**overrides: Any) -> Session[Sync]:
-        params = run.params(request.node, **_image(overrides))
-        session: Session[Sync] = run.checked(run.client.create(params), request.node, params)
-        run.used(request.node, session, params)
+        session: Session[Sync] = run.create(request.node, **_image(overrides))
         made.append(session)
         return session
 
@@ -158,10 +154,7 @@ async def async_agentbay_session_factory(
     made: list[Session[Async]] = []
 
     async def factory(**overrides: Any) -> Session[Async]:
-        params = run.params(request.node, **_image(overrides))
-        result = await async_agentbay_client.create(params)
-        session: Session[Async] = run.checked(result, request.node, params)
-        run.used(request.node, session, params)
+        session = await run.acreate(async_agentbay_client, request.node, **_image(overrides))
         made.append(session)
         return session
 

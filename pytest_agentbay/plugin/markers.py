@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from ..models.params import CreateSessionParams
-from .options import parse_labels, resolve
+from .options import resolve, resolve_labels
 
 MARKER = "agentbay"
 MARKER_HELP = (
@@ -45,6 +45,8 @@ def validate(item: pytest.Item) -> None:
         except ValidationError as error:
             problem = error.errors(include_url=False)[0]
             argument = ".".join(str(p) for p in problem["loc"]) or "labels"
+            if argument == "image_id" and "image" in kwargs:
+                argument = "image"  # name it as the marker was written
             raise pytest.UsageError(
                 f"{item.nodeid}: @pytest.mark.agentbay argument {argument!r}: {problem['msg']}"
             ) from None
@@ -69,5 +71,5 @@ def session_params(
         labels.update(kwargs.pop("labels", None) or {})
         fields.update(kwargs)
     image = resolve(config, "agentbay_image", marker=fields.pop("image_id", None))
-    cli_labels = parse_labels(resolve(config, "agentbay_label") or [], "--agentbay-label")
-    return CreateSessionParams(image_id=image, labels={**labels, **cli_labels, **tags}, **fields)
+    labels = {**resolve_labels(config, labels), **tags}
+    return CreateSessionParams(image_id=image, labels=labels, **fields)

@@ -53,6 +53,19 @@ OPTIONS = {
             kind="bool",
         ),
         Option(
+            "agentbay_max_sessions",
+            "cap on live sessions across the run and all its xdist workers (tests wait for a slot)",
+            None,
+            "AGENTBAY_MAX_SESSIONS",
+            kind="int",
+        ),
+        Option(
+            "agentbay_no_shard",
+            "under xdist, do not keep tests that share a class/module session on one worker",
+            False,
+            kind="bool",
+        ),
+        Option(
             "agentbay_reap",
             "delete sessions this plugin created that are older than"
             " --agentbay-reap-age, then exit",
@@ -117,6 +130,13 @@ def _convert(option: Option, raw: Any) -> Any:
             f"{option.name} must be one of {', '.join(option.choices)}, got {raw!r}"
         )
     return raw
+
+
+def resolve_labels(config: pytest.Config, marker: dict[str, str]) -> dict[str, str]:
+    """Labels merge key by key, each key with the same precedence: command line > marker > ini."""
+    ini = parse_labels(config.getini("agentbay_label") or [], "agentbay_label (ini)")
+    cli = parse_labels(config.getoption("agentbay_label") or [], "--agentbay-label")
+    return {**ini, **marker, **cli}
 
 
 def parse_labels(pairs: list[str], where: str) -> dict[str, str]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+from dataclasses import asdict
 from typing import Any
 
 import pytest
 
 from . import fixtures, options
 from .fixtures import *  # noqa: F403 - pytest finds the fixtures in this module's namespace
+from .fleet import Fleet
 from .markers import MARKER, MARKER_HELP, validate
 from .reap import reap
 from .run import FAILED_KEY, RUN_KEY, USED_KEY, Run, get_run
@@ -20,31 +22,35 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", f"{MARKER}: {MARKER_HELP}")
+    config.addinivalue_line("markers", MARKER_HELP)  # "agentbay(...): ..." like pytest's own
     workerinput: dict[str, Any] = getattr(config, "workerinput", {})
     tracker = Tracker(workerinput.get("workerid", "main"), workerinput.get("agentbay_run_id"))
     enabled = bool(options.resolve(config, "agentbay"))
+    max_sessions = options.resolve(config, "agentbay_max_sessions")
+    if max_sessions is not None and int(max_sessions) < 1:
+        raise pytest.UsageError(f"--agentbay-max-sessions must be 1 or more, got {max_sessions}")
     run = Run(
         config,
         enabled,
         tracker,
         keep_on_failure=bool(options.resolve(config, "agentbay_keep_on_failure")),
+        fleet=Fleet(workerinput.get("agentbay_fleet")),
+        max_sessions=int(max_sessions) if max_sessions is not None else None,
+        shard=not options.resolve(config, "agentbay_no_shard"),
+        is_worker=bool(workerinput),
+        uses_xdist=bool(workerinput) or bool(getattr(config.option, "numprocesses", None)),
     )
     config.stash[RUN_KEY] = run
+    if config.pluginmanager.hasplugin("xdist"):
+        from .xdist import XdistHooks
+
+        config.pluginmanager.register(XdistHooks(run), "agentbay-xdist")
     options.resolve_labels(config, {})  # a malformed label stops the run at start
     if enabled and not options.resolve(config, "agentbay_reap"):
         from .backend import choose
 
         run.backend = choose(config)
         tracker.secrets.add(run.backend.api_key)
-
-
-def pytest_configure_node(node: Any) -> None:
-    """xdist: workers reach the controller's backend and share its run id."""
-    run = get_run(node.config)
-    node.workerinput["agentbay_run_id"] = run.tracker.run_id
-    if run.backend is not None:
-        node.workerinput["agentbay_backend"] = run.backend.shared()
 
 
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
@@ -81,6 +87,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(MARKER)
         if not run.enabled:
             item.add_marker(skip)
+    if run.is_worker and run.enabled:  # tell the controller's scheduler which tests group
+        from .xdist import groups_of
+
+        run.fleet.write_groups(run.tracker.worker, groups_of(items))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -105,8 +115,13 @@ def pytest_runtest_makereport(
     if not report.failed:
         return report
     item.stash[FAILED_KEY] = True
-    stored = item.stash.get(USED_KEY, None)
-    used = list(stored) if stored else []
+    ids = {s.session_id for s in sessions}
+    used = [  # what the test made, then the wider-scoped sessions it used (kept on their node)
+        info
+        for node in reversed(item.listchain())
+        for info in node.stash.get(USED_KEY, None) or []
+        if node is item or info["session_id"] in ids
+    ]
     for session in sessions:
         run.failed_sessions.add(session.session_id)
         if not any(u["session_id"] == session.session_id for u in used):
@@ -122,6 +137,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     """After every fixture's teardown: delete whatever this process left alive."""
     run = get_run(session.config)
     run.leaked = run.sweep()
+    if run.is_worker:
+        session.config.workeroutput["agentbay_stats"] = asdict(run.tracker.stats)  # type: ignore[attr-defined]
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -133,6 +150,11 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.write_line(line)
     for session_id in run.leaked:
         terminalreporter.write_line(f"leaked session {session_id}: deleted by the end-of-run sweep")
+    for worker, deleted in sorted(run.crashed.items()):
+        terminalreporter.write_line(
+            f"worker {worker} crashed: deleted the {len(deleted)} session(s) it left: "
+            + (", ".join(deleted) or "none")
+        )
     for session_id in sorted(run.tracker.kept):
         terminalreporter.write_line(
             f"kept session {session_id} (a test using it failed): "

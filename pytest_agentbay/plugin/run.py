@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import concurrent.futures
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pytest
 
-from ..client.agentbay import AgentBay
+from ..client.agentbay import AgentBay, AsyncAgentBay
 from ..client.session import Session
 from ..models.params import CreateSessionParams
 from ..models.results import DeleteResult, SessionResult
+from ..protocol.ops import SessionData
 from .backend import Backend
+from .fleet import Fleet, Slot
 from .markers import session_params
 from .tracker import RUN_LABEL, WORKER_LABEL, Tracker, tags
 
+FLEET_WORKER = "fleet"  # worker label of the fleet-wide shared session: no worker owns it
 RUN_KEY = pytest.StashKey["Run"]()
 FAILED_KEY = pytest.StashKey[bool]()
 USED_KEY = pytest.StashKey[list[dict[str, Any]]]()
@@ -34,6 +38,13 @@ class Run:
     keep_on_failure: bool = False
     failed_sessions: set[str] = field(default_factory=set)
     leaked: list[str] = field(default_factory=list)
+    fleet: Fleet = field(default_factory=Fleet)
+    max_sessions: int | None = None
+    shard: bool = True
+    is_worker: bool = False
+    uses_xdist: bool = False
+    crashed: dict[str, list[str]] = field(default_factory=dict)
+    slots: dict[str, Slot] = field(default_factory=dict)
     _client: AgentBay | None = None
 
     def require_backend(self) -> Backend:
@@ -57,10 +68,10 @@ class Run:
         params = session_params(
             self.config, node, tags(self.tracker.run_id, self.tracker.worker, node.nodeid)
         )
-        if overrides:
-            labels = {**params.labels, **overrides.pop("labels", {})}
-            params = params.model_copy(update={**overrides, "labels": labels})
-            CreateSessionParams.model_validate(params.model_dump())
+        if overrides:  # validated: model_copy(update=...) would take unknown fields silently
+            labels = {**params.labels, **(overrides.pop("labels", None) or {})}
+            fields = {**params.model_dump(), **overrides, "labels": labels}
+            params = CreateSessionParams.model_validate(fields)
         return params
 
     def checked(
@@ -68,7 +79,7 @@ class Run:
         result: SessionResult[Any],
         node: pytest.Item | pytest.Collector,
         params: CreateSessionParams,
-    ) -> Any:
+    ) -> Session[Any]:
         """The created session, or a setup error carrying the service's code and request id."""
         if not result.success or result.session is None:
             backend = self.backend.kind if self.backend else "?"
@@ -101,18 +112,72 @@ class Run:
         """A teardown's delete: a failure is reported at the end as a leak, never raised."""
         if not result.success:
             self.tracker.alive.setdefault(session_id, 0.0)
+        slot = self.slots.pop(session_id, None)
+        if slot is not None:
+            slot.release()
+
+    def _slot(self, slot: Slot | None, session: Any = None) -> None:
+        if slot is not None:
+            self.tracker.stats.quota_wait_seconds += slot.waited
+            if session is None:
+                slot.release()
+            else:
+                self.slots[session.session_id] = slot
+
+    def create(self, node: pytest.Item | pytest.Collector, **overrides: Any) -> Session[Any]:
+        """A new session for `node` on the sync client, within the fleet's quota."""
+        params = self.params(node, **overrides)
+        slot = self.fleet.take_slot(self.max_sessions) if self.max_sessions else None
+        session = None
+        try:
+            session = self.checked(self.client.create(params), node, params)
+        finally:
+            self._slot(slot, session)
+        self.used(node, session, params)
+        return session
+
+    async def acreate(
+        self, client: AsyncAgentBay, node: pytest.Item | pytest.Collector, **overrides: Any
+    ) -> Session[Any]:
+        """`create` with an async client, waiting for quota without blocking the loop."""
+        params = self.params(node, **overrides)
+        slot = await self.fleet.atake_slot(self.max_sessions) if self.max_sessions else None
+        session = None
+        try:
+            session = self.checked(await client.create(params), node, params)
+        finally:
+            self._slot(slot, session)
+        self.used(node, session, params)
+        return session
 
     @contextmanager
     def lease(self, node: pytest.Item | pytest.Collector) -> Iterator[Session[Any]]:
         """A session for `node` on the sync client, deleted when the scope ends."""
-        params = self.params(node)
-        session = self.checked(self.client.create(params), node, params)
-        self.used(node, session, params)
+        session = self.create(node)
         try:
             yield session
         finally:
             if not self.keep(session.session_id, node):
                 self.deleted(session.session_id, self.client.delete(session))
+
+    @contextmanager
+    def fleet_lease(self, node: pytest.Item | pytest.Collector) -> Iterator[Session[Any]]:
+        """The run's shared session: under xdist, one for all workers, created by the first
+        that needs it and deleted by the controller at the end of the run."""
+        if not self.is_worker:
+            with self.lease(node) as session:
+                yield session
+            return
+        with self.fleet.shared_session_lock() as record:
+            if record.exists():
+                data = SessionData(**json.loads(record.read_text()))
+                session = self.client._make_session(data)
+            else:
+                session = self.create(node, labels={WORKER_LABEL: FLEET_WORKER})
+                self.tracker.alive.pop(session.session_id, None)  # the controller deletes it
+                data = SessionData(session.session_id, image_id=session.image_id)
+                record.write_text(json.dumps(asdict(data)))
+        yield session
 
     def delete_all(self, session_ids: list[str]) -> None:
         """Delete sessions concurrently (factory teardown)."""
@@ -122,11 +187,16 @@ class Run:
             ):
                 self.deleted(session_id, result)
 
-    def sweep(self) -> list[str]:
-        """Delete this process's sessions still alive at the end; returns their ids (leaks)."""
-        if self.backend is None or not self.tracker.stats.created:
+    def sweep(self, worker: str | None = None) -> list[str]:
+        """Delete the run's sessions still alive (of one worker, or of this process; on the
+        controller, of every worker); returns their ids: the leaks."""
+        if self.backend is None:
             return []
-        labels = {RUN_LABEL: self.tracker.run_id, WORKER_LABEL: self.tracker.worker}
+        labels = {RUN_LABEL: self.tracker.run_id}
+        if worker or self.is_worker or not self.uses_xdist:
+            labels[WORKER_LABEL] = worker or self.tracker.worker
+        if not self.is_worker and worker is None:
+            self._delete_fleet_session()
         listed = self.client.list(labels=labels, limit=100)
         leaked = sorted((set(listed.session_ids) | set(self.tracker.alive)) - self.tracker.kept)
         if leaked:
@@ -134,12 +204,23 @@ class Run:
             self.tracker.stats.leaked += len(leaked)
         return leaked
 
+    def _delete_fleet_session(self) -> None:
+        shared = self.fleet.shared_session()
+        if shared is not None:
+            self.tracker.alive.pop(shared["session_id"], None)
+            if shared["session_id"] not in self.tracker.kept:
+                result = self.client.delete(shared["session_id"])
+                self.tracker.stats.deleted += result.success
+                self.deleted(shared["session_id"], result)
+
     def close(self) -> None:
         """Close the client and stop the backend this process started."""
         if self._client is not None:
             self._client.close()
         if self.backend is not None:
             self.backend.close()
+        if self.fleet.owner:
+            self.fleet.remove()
 
 
 def get_run(config: pytest.Config) -> Run:

@@ -63,6 +63,7 @@ class Stats:
     kept: int = 0
     create_seconds: list[float] = field(default_factory=list)
     session_seconds: float = 0.0
+    quota_wait_seconds: float = 0.0
 
     def merge(self, other: dict[str, Any]) -> None:
         for name, value in other.items():
@@ -82,6 +83,8 @@ class Stats:
             p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
             out.append(f"create latency: p50 {statistics.median(ordered):.3f} s, p95 {p95:.3f} s")
         out.append(f"session time: {self.session_seconds:.1f} session-seconds")
+        if self.quota_wait_seconds:
+            out.append(f"waited for a quota slot: {self.quota_wait_seconds:.1f} s in all")
         return out
 
 

@@ -1,0 +1,114 @@
+"""What the processes of one run share through a directory: test groups, quota slots, and the
+fleet-wide shared session. File locks (`flock`) make it crash-safe: a killed process's locks
+are released by the operating system, so its quota slots free themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SLOT_POLL_SECONDS = 0.05
+
+
+@dataclass
+class Slot:
+    """A held quota slot; `waited` is how long it took to get it."""
+
+    fd: int
+    waited: float
+
+    def release(self) -> None:
+        """Give the slot back (closing the file drops its lock)."""
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+class Fleet:
+    """The run's shared directory. The controller (or a lone process) creates and removes it."""
+
+    def __init__(self, path: str | None = None) -> None:
+        self.owner = path is None
+        self.path = Path(path or tempfile.mkdtemp(prefix="agentbay-fleet-"))
+
+    # -- test groups (for the xdist scheduler) ----------------------------------------------
+
+    def write_groups(self, worker: str, groups: dict[str, str]) -> None:
+        """Record which tests share a session (node id -> group), atomically."""
+        target = self.path / f"groups-{worker}.json"
+        partial = target.with_suffix(".tmp")
+        partial.write_text(json.dumps(groups))
+        os.replace(partial, target)
+
+    def read_groups(self) -> dict[str, str]:
+        """Every worker's groups, merged (they collected the same tests)."""
+        merged: dict[str, str] = {}
+        for path in sorted(self.path.glob("groups-*.json")):
+            merged.update(json.loads(path.read_text()))
+        return merged
+
+    # -- quota slots ------------------------------------------------------------------------
+
+    def _slot_attempts(self, size: int) -> Generator[float, None, Slot]:
+        """Try each slot; yield the seconds to wait before trying again; return the slot."""
+        started = time.monotonic()
+        while True:
+            for index in range(size):
+                fd = os.open(self.path / f"slot-{index}", os.O_CREAT | os.O_RDWR, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(fd)
+                    continue
+                return Slot(fd, time.monotonic() - started)
+            yield SLOT_POLL_SECONDS
+
+    def take_slot(self, size: int, sleep: Callable[[float], Any] = time.sleep) -> Slot:
+        """Wait for one of `size` fleet-wide slots."""
+        attempts = self._slot_attempts(size)
+        while True:
+            try:
+                sleep(next(attempts))
+            except StopIteration as got:
+                return got.value  # type: ignore[no-any-return]
+
+    async def atake_slot(self, size: int) -> Slot:
+        """`take_slot` without blocking the event loop."""
+        attempts = self._slot_attempts(size)
+        while True:
+            try:
+                delay = next(attempts)
+            except StopIteration as got:
+                return got.value  # type: ignore[no-any-return]
+            await asyncio.sleep(delay)
+
+    # -- the fleet-wide shared session ------------------------------------------------------
+
+    @contextmanager
+    def shared_session_lock(self) -> Iterator[Path]:
+        """Hold the lock that serialises creating the shared session; yields its record file."""
+        with open(self.path / "shared.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield self.path / "shared.json"
+
+    def shared_session(self) -> dict[str, Any] | None:
+        """The fleet-wide shared session's record, if one was created."""
+        record = self.path / "shared.json"
+        return json.loads(record.read_text()) if record.exists() else None
+
+    def remove(self) -> None:
+        """Delete the directory (owner only)."""
+        if self.owner:
+            for child in self.path.iterdir():
+                child.unlink(missing_ok=True)
+            self.path.rmdir()

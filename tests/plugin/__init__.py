@@ -1,0 +1,1 @@
+"""Plugin behaviour, tested by running pytest inside pytest."""

@@ -2,29 +2,97 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import re
+from collections.abc import Iterator
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 REDACTED = "***"
 
 # Patterns for secrets that travel in AgentBay traffic: the key in its form field (raw or
 # URL-encoded), real key shapes, and the tokens/auth codes that create/get replies carry.
+# Group 1 is what stays, group 2 (when present) the secret itself. The look-behinds keep
+# `NextToken=` (a page cursor, not a secret) out.
 _PATTERNS = [
-    re.compile(r"(Bearer[ +]|Bearer%20)[^&\s\"',}]+"),
-    re.compile(r"akm-[0-9A-Za-z-]{6,}"),
-    re.compile(r"((?:authcode|auth_code|token|ticket)=)[^&\s\"',}]+", re.IGNORECASE),
-    re.compile(r"(\"(?:AuthCode|Ticket|Token|token|auth_code|ticket)\"\s*:\s*\")[^\"]+"),
+    re.compile(r"(Bearer[ +]|Bearer%20)([^&\s\"',}]+)"),
+    re.compile(r"()(akm-[0-9A-Za-z-]{6,})"),
+    re.compile(
+        r"((?<![A-Za-z])(?:authcode|auth_code|token|ticket|securitytoken|signature"
+        r"|accesskeysecret)=)([^&\s\"',}]+)",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"(\"(?:AuthCode|Ticket|Token|token|auth_code|ticket|SecurityToken|AccessKeySecret)\""
+        r"\s*:\s*\")([^\"]+)"
+    ),
 ]
+
+SECRET_FIELDS = frozenset(
+    {"Token", "token", "AuthCode", "auth_code", "Ticket", "ticket", "SecurityToken"}
+)
+"""JSON fields of replies whose whole value is a secret."""
+
+SIGNED_URL_FIELDS = frozenset({"ResourceUrl", "LinkUrl", "WsUrl", "wsUrl"})
+"""JSON fields of replies holding URLs whose query string may sign them."""
 
 
 def redact(text: str, *secrets: str) -> str:
-    """`text` with every known secret shape and each of `secrets` replaced by a placeholder."""
+    """`text` with every known secret shape and each of `secrets` (also URL-encoded) replaced
+    by a placeholder."""
     for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    for pattern in _PATTERNS:
-        text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + REDACTED, text)
+        for form in written_forms(secret):
+            text = text.replace(form, REDACTED)
+    if "Bearer" in text or "akm-" in text or "=" in text or '"' in text:  # else none matches
+        for pattern in _PATTERNS:
+            text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
     return text
+
+
+def written_forms(secret: str) -> set[str]:
+    """`secret` as it is, URL-encoded and form-encoded (none if it is empty)."""
+    return {secret, quote(secret, safe=""), quote_plus(secret)} if secret else set()
+
+
+def scrub_url(url: str) -> str:
+    """`url` with the value of every query parameter (and any fragment) replaced."""
+    parts = urlsplit(url)
+    if not parts.query and not parts.fragment:
+        return url
+    query = "&".join(
+        f"{pair.partition('=')[0]}={REDACTED}" for pair in parts.query.split("&") if pair
+    )
+    return urlunsplit(parts._replace(query=query, fragment=""))
+
+
+def _forms(secret: str) -> Iterator[tuple[str, str]]:
+    """The ways `secret` can show up in a file, each with its name."""
+    yield "", secret
+    yield ", URL-encoded", quote(secret, safe="")
+    yield ", form-encoded", quote_plus(secret)
+    yield ", JSON-escaped", json.dumps(secret)[1:-1]
+    for tail in ("", "\n"):
+        encoded = base64.b64encode((secret + tail).encode()).decode().rstrip("=")
+        yield ", base64-encoded", encoded
+        yield ", base64-encoded", encoded.replace("+", "-").replace("/", "_")
+
+
+def find_secret(text: str, *secrets: str) -> str | None:
+    """What secret `text` still holds, described without revealing it, or None.
+
+    `secrets` are looked for raw, URL-, form- and JSON-escaped and base64-encoded; the known
+    shapes count unless their value is the placeholder."""
+    for number, secret in enumerate(s for s in secrets if s):
+        for how, form in _forms(secret):
+            if form and form in text:
+                return f"secret #{number + 1} ({mask_key(secret)}){how}"
+    for pattern in _PATTERNS:
+        for match in pattern.finditer(text):
+            if match.group(2) != REDACTED:
+                shown = match.group(1) + mask_key(match.group(2))
+                return f"a secret shaped like {shown!r}"
+    return None
 
 
 def mask_key(key: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 BACKENDS = ("auto", "cloud", "local")
+RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")  # pytest-recording's
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,26 @@ OPTIONS = {
             "minimum age in seconds of sessions --agentbay-reap deletes",
             3600.0,
             kind="float",
+        ),
+        Option(
+            "agentbay_record_mode",
+            "cassettes of live runs (--agentbay): none, once, new_episodes, all, rewrite"
+            " (without --agentbay, tests replay their cassettes)",
+            "none",
+            "AGENTBAY_RECORD_MODE",
+            choices=RECORD_MODES,
+        ),
+        Option(
+            "agentbay_cassette_dir",
+            "directory of the cassettes, relative to the rootdir",
+            "cassettes",
+            "AGENTBAY_CASSETTE_DIR",
+        ),
+        Option(
+            "agentbay_require_cassettes",
+            "without --agentbay, fail (instead of skip) tests that have no cassette",
+            False,
+            kind="bool",
         ),
     ]
 }

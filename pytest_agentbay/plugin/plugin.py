@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from . import fixtures, options
+from . import fixtures, options, recording
 from .fixtures import *  # noqa: F403 - pytest finds the fixtures in this module's namespace
 from .fleet import Fleet
 from .markers import MARKER, MARKER_HELP, validate
@@ -51,6 +51,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
         run.backend = choose(config)
         tracker.secrets.add(run.backend.api_key)
+    recording.configure(config, run)  # cassettes: record in live runs, else maybe replay
 
 
 def pytest_cmdline_main(config: pytest.Config) -> int | None:

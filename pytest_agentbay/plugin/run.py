@@ -43,6 +43,7 @@ class Run:
     shard: bool = True
     is_worker: bool = False
     uses_xdist: bool = False
+    recording: bool = False  # cassettes record: each worker records its own shared session
     crashed: dict[str, list[str]] = field(default_factory=dict)
     slots: dict[str, Slot] = field(default_factory=dict)
     _client: AgentBay | None = None
@@ -164,7 +165,7 @@ class Run:
     def fleet_lease(self, node: pytest.Item | pytest.Collector) -> Iterator[Session[Any]]:
         """The run's shared session: under xdist, one for all workers, created by the first
         that needs it and deleted by the controller at the end of the run."""
-        if not self.is_worker:
+        if not self.is_worker or self.recording:
             with self.lease(node) as session:
                 yield session
             return
@@ -190,7 +191,7 @@ class Run:
     def sweep(self, worker: str | None = None) -> list[str]:
         """Delete the run's sessions still alive (of one worker, or of this process; on the
         controller, of every worker); returns their ids: the leaks."""
-        if self.backend is None:
+        if self.backend is None or self.backend.kind == "replay":  # replayed: nothing lives
             return []
         labels = {RUN_LABEL: self.tracker.run_id}
         if worker or self.is_worker or not self.uses_xdist:

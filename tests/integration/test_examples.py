@@ -20,8 +20,11 @@ def test_examples_pass_on_the_local_backend(pytester: pytest.Pytester) -> None:
     result.stdout.no_fnmatch_line("*failed*")
 
 
-def test_examples_skip_without_the_flag(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest("-p", "no:cacheprovider", str(EXAMPLES))
+def test_examples_skip_without_the_flag_or_cassettes(pytester: pytest.Pytester) -> None:
+    none = str(pytester.path / "no-cassettes")  # (tests/cassettes replays the examples' own)
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", f"--agentbay-cassette-dir={none}", str(EXAMPLES)
+    )
     outcomes = result.parseoutcomes()
     assert outcomes.get("skipped", 0) >= 15 and "passed" not in outcomes
     result.stdout.fnmatch_lines(["agentbay: off*"])

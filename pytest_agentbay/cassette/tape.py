@@ -1,0 +1,199 @@
+"""Tapes: one cassette file in memory, indexed by match key, and the deck that routes each
+request to the tape in use (a test's, or a wider fixture scope's while it sets up or tears down).
+
+Lookups cost one dict access whatever the size of the cassette; repeated identical requests
+(polling) get their recorded replies in recorded order.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter, deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+from . import files
+from .errors import NoMatch
+from .keys import Key, Params, closest, describe, match_key, request_params
+from .scrub import Interaction, Scrubber
+
+Mode = Literal["replay", "record", "new_episodes", "all"]
+
+
+def tape_mode(record_mode: str, exists: bool) -> Mode:
+    """How a tape behaves under a record mode (pytest-recording's meanings)."""
+    if record_mode == "once":
+        return "replay" if exists else "record"
+    if record_mode in ("new_episodes", "all"):
+        return record_mode  # type: ignore[return-value]
+    return "record" if record_mode == "rewrite" else "replay"
+
+
+class Tape:
+    """The interactions of one cassette: played back by key, recorded, saved by mode."""
+
+    def __init__(self, path: Path, label: str, name: str, record_mode: str) -> None:
+        self.path, self.label, self.name = path, label, name  # label: for people; name: stable
+        self.stamp = files.stamp(path)
+        self.mode = tape_mode(record_mode, self.stamp is not None)
+        loaded = files.read(path, label) if self.stamp and record_mode != "rewrite" else []
+        self.keys = [files.key_of(i) for i in loaded]
+        self._queues: dict[Key, deque[Interaction]] = {}
+        for key, interaction in zip(self.keys, loaded, strict=True):
+            self._queues.setdefault(key, deque()).append(interaction)
+        self._sizes = Counter(self.keys)
+        self.base = loaded if self.mode in ("new_episodes", "all") else []
+        self.recorded: list[tuple[Key, Interaction]] = []
+        # Aliases a new session must not take: those of sessions the tape can still replay
+        # (in "all" mode, re-recording a create reuses its alias and replaces it).
+        self.created = _created_sessions(loaded) if self.mode == "new_episodes" else set()
+        self.played = 0
+
+    @property
+    def dirty(self) -> bool:
+        """Whether live interactions wait to be written."""
+        return bool(self.recorded)
+
+    def play(self, key: Key) -> Interaction | None:
+        """The next recorded reply to `key`, or None (record it, or a miss)."""
+        if self.mode in ("replay", "new_episodes"):
+            queue = self._queues.get(key)
+            if queue:
+                self.played += 1
+                return queue.popleft()
+        return None
+
+    def record(self, key: Key, interaction: Interaction) -> None:
+        """Keep a live interaction for the next save."""
+        self.recorded.append((key, interaction))
+
+    def miss(self, key: Key, params: Params) -> NoMatch:
+        """The error for a request this tape cannot answer."""
+        lines = [f"cassette {self.label} has no recorded reply for", f"    {describe(params)}"]
+        if self._sizes[key]:
+            lines.append(
+                f"  all {self._sizes[key]} recorded replies to it were already played: it was "
+                "sent more often than when the cassette was recorded"
+            )
+        else:
+            found = closest(key, self.keys)
+            if found is None:
+                lines.append("  the cassette has no recorded requests")
+            else:
+                lines.append(f"  closest recorded request (differs in {', '.join(found[1])}):")
+                lines.append(f"    {describe(dict(found[0]))}")
+        lines.append(
+            "  re-record with `pytest --agentbay --agentbay-record-mode=new_episodes` "
+            "(or rewrite) for this test"
+        )
+        return NoMatch("\n".join(lines))
+
+    def save(self, secrets: list[str]) -> None:
+        """Write the tape as its mode says; on success what was written becomes the base."""
+        replaced = {key for key, _ in self.recorded} if self.mode == "all" else set()
+        kept = [i for i in self.base if not replaced or files.key_of(i) not in replaced]
+        written, self.stamp = files.write(
+            self.path, self.label, kept + [i for _, i in self.recorded], secrets, self.stamp
+        )
+        self.base, self.recorded = written, []
+
+
+def _created_sessions(interactions: list[Interaction]) -> set[str]:
+    """Session ids that CreateMcpSession replies in `interactions` handed out."""
+    found = set()
+    for interaction in interactions:
+        if "Action=CreateMcpSession" in interaction["request"]["uri"]:
+            session_id = session_created(interaction["response"]["body"]["string"])
+            if session_id:
+                found.add(session_id)
+    return found
+
+
+def session_created(body: Any) -> str:
+    """The SessionId in a CreateMcpSession reply body, or ""."""
+    try:
+        data = json.loads(body).get("Data")
+    except (ValueError, AttributeError, TypeError):
+        return ""
+    return str(data.get("SessionId") or "") if isinstance(data, dict) else ""
+
+
+class Route(NamedTuple):
+    """Where one API request goes."""
+
+    tape: Tape
+    key: Key
+    params: Params
+
+
+class Deck:
+    """The stack of tapes in use; the top one gets the requests. Thread-safe."""
+
+    def __init__(self, scrubber: Scrubber) -> None:
+        self.scrubber = scrubber
+        self._stack: list[Tape] = []
+        self._lock = threading.Lock()
+        self.misses: list[str] = []
+        self.before_request: Callable[[], None] | None = None  # called as a tape gets one
+
+    def enter(self, tape: Tape) -> None:
+        """`tape` gets the requests until `leave(tape)`."""
+        with self._lock:
+            self._stack.append(tape)
+
+    def leave(self, tape: Tape) -> None:
+        """Undo the latest `enter(tape)`."""
+        with self._lock:
+            for index in range(len(self._stack) - 1, -1, -1):
+                if self._stack[index] is tape:
+                    del self._stack[index]
+                    return
+
+    def route(self, method: str, uri: str, body: Any) -> Route | None:
+        """The tape and key for an API request; None for other traffic, or with no tape."""
+        with self._lock:
+            tape = self._stack[-1] if self._stack else None
+        params = request_params(method, uri, body) if tape is not None else None
+        if tape is None or params is None:
+            return None
+        if self.before_request is not None:
+            self.before_request()
+        params = self.scrubber.params(params)
+        return Route(tape, match_key(params), params)
+
+    def play(self, route: Route) -> Interaction | None:
+        """The recorded interaction for `route`; None to send it live; NoMatch on a miss."""
+        with self._lock:
+            interaction = route.tape.play(route.key)
+            if interaction is None and route.tape.mode == "replay":
+                error = route.tape.miss(route.key, route.params)
+                self.misses.append(str(error))
+                raise error
+        return interaction
+
+    def record(self, route: Route, request: dict[str, Any], response: dict[str, Any]) -> None:
+        """Scrub a live interaction and keep it on the route's tape."""
+        if route.params.get("Action") == "CreateMcpSession":
+            session_id = session_created(_text((response.get("body") or {}).get("string")))
+            if session_id:
+                self.scrubber.alias(session_id, route.tape.name, route.tape.created)
+        stored = {
+            "request": self.scrubber.request(**request),
+            "response": self.scrubber.response(response),
+        }
+        with self._lock:
+            route.tape.record(files.key_of(stored), stored)
+
+    def take_misses(self) -> list[str]:
+        """The miss messages since the last call."""
+        with self._lock:
+            misses, self.misses = self.misses, []
+        return misses
+
+
+def _text(body: Any) -> str:
+    if isinstance(body, bytes):
+        return body.decode("utf-8", "replace")
+    return body if isinstance(body, str) else ""

@@ -1,0 +1,230 @@
+"""Record and replay in a pytest run: which cassette each test and each wider fixture scope
+uses, and the hooks that open, switch and save them.
+
+A test's cassette is in use from its setup to its teardown. While a class-, module-, package-
+or session-scoped fixture sets up or tears down, its scope's cassette is in use instead, so
+that traffic is recorded once and replayed for every test that uses the fixture.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..cassette import paths
+from ..cassette.errors import CassetteError, NoMatch
+from ..cassette.scrub import Scrubber
+from ..cassette.tape import Deck, Tape
+from . import options
+from .markers import MARKER
+from .replay import REPLAY_KEY, ReplayBackend
+from .run import Run
+
+MISSING = pytest.StashKey[str]()
+
+
+def configure(config: pytest.Config, run: Run) -> None:
+    """Set up cassettes for this run, if it uses them: recording in a live run with a record
+    mode, replaying (the replay backend) without --agentbay when the cassette directory exists."""
+    if options.resolve(config, "agentbay_reap"):
+        return
+    record_mode = options.resolve(config, "agentbay_record_mode")
+    directory = Path(config.rootpath, options.resolve(config, "agentbay_cassette_dir"))
+    require = bool(options.resolve(config, "agentbay_require_cassettes"))
+    if run.enabled and record_mode == "none":
+        return
+    if not run.enabled:
+        if config.getoption("agentbay_record_mode") not in (None, "none"):
+            raise pytest.UsageError(
+                f"--agentbay-record-mode={record_mode} records live traffic: add --agentbay "
+                "(without it, tests replay their cassettes)"
+            )
+        if not directory.is_dir() and not require:
+            return  # no cassettes: tests needing AgentBay are skipped as before
+        record_mode = "none"
+        run.enabled = True
+        run.backend = ReplayBackend.create(_label(config, directory))
+    run.recording = True  # under xdist, each worker's shared session is in its cassettes
+    recorder = Recorder(config, run, record_mode, directory, require)
+    config.pluginmanager.register(recorder, "agentbay-cassettes")
+
+
+def _label(config: pytest.Config, path: Path) -> str:
+    """`path` as people see it: relative to the rootdir when inside it."""
+    try:
+        return path.relative_to(config.rootpath).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _uses_agentbay(item: pytest.Item) -> bool:
+    return item.get_closest_marker(MARKER) is not None
+
+
+class Recorder:
+    """The pytest hooks of record/replay (registered only in runs that use cassettes)."""
+
+    def __init__(
+        self, config: pytest.Config, run: Run, record_mode: str, directory: Path, require: bool
+    ) -> None:
+        self.config, self.run = config, run
+        self.record_mode, self.directory, self.require = record_mode, directory, require
+        self.replaying = record_mode == "none"
+        self.deck = Deck(Scrubber(run.tracker.secrets | {REPLAY_KEY}))
+        if isinstance(run.backend, ReplayBackend):
+            self.deck.before_request = run.backend.virtualize_sdk
+        self._patches: contextlib.ExitStack | None = None
+        self._scopes: dict[str, Tape] = {}
+        self._test: Tape | None = None
+
+    def _open(self, name: str) -> Tape:
+        path = self.directory / name
+        try:
+            return Tape(path, _label(self.config, path), name, self.record_mode)
+        except CassetteError as error:
+            pytest.fail(str(error), pytrace=False)
+
+    def _use(self, tape: Tape) -> None:
+        if self._patches is None:
+            from .cassettes import install  # vcrpy is imported only by runs that use cassettes
+
+            self._patches = install(self.deck)
+        self.deck.enter(tape)
+
+    def pytest_report_header(self) -> list[str]:
+        where = _label(self.config, self.directory)
+        if self.replaying:
+            return [f"agentbay cassettes: replaying from {where}"]
+        return [f"agentbay cassettes: record mode {self.record_mode}, in {where}"]
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Without --agentbay, a test with no cassette is skipped (or fails, if required)."""
+        if not self.replaying:
+            return
+        for item in filter(_uses_agentbay, items):
+            name = paths.test_cassette(item.nodeid)
+            if (self.directory / name).is_file():
+                continue
+            item.stash[MISSING] = (
+                f"no cassette {_label(self.config, self.directory / name)}: record it with "
+                f"`pytest --agentbay --agentbay-record-mode=once {item.nodeid}`"
+            )
+            if not self.require:
+                item.add_marker(pytest.mark.skip(reason=item.stash[MISSING]))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
+        if MISSING in item.stash and self.require:
+            pytest.fail(f"{item.stash[MISSING]} (--agentbay-require-cassettes)", pytrace=False)
+        if _uses_agentbay(item) and MISSING not in item.stash:  # (else the skip marker acts)
+            if isinstance(self.run.backend, ReplayBackend):
+                self.run.backend.enter_test()
+            self._test = self._open(paths.test_cassette(item.nodeid))
+            self._use(self._test)
+        return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, None, None]:
+        try:
+            return (yield)
+        finally:
+            test, self._test = self._test, None
+            if test is not None:
+                self.deck.leave(test)
+            if isinstance(self.run.backend, ReplayBackend):
+                self.run.backend.leave_test()
+            self._save(test)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(
+        self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+    ) -> Generator[None, Any, Any]:
+        """A wider-scoped fixture records into (and replays from) its scope's cassette, while
+        it sets up and while it tears down."""
+        if fixturedef.scope == "function" or self._test is None:
+            return (yield)
+        name = paths.scope_cassette(fixturedef.scope, request.node.nodeid)
+        if name not in self._scopes:
+            self._scopes[name] = self._open(name)
+        tape = self._scopes[name]
+        in_use: list[Tape] = []
+
+        def enter() -> None:
+            self._use(tape)
+            in_use.append(tape)
+
+        def leave() -> None:
+            while in_use:
+                self.deck.leave(in_use.pop())
+
+        # Finalizers run last-in first-out: `leave` (added now) runs after the fixture's
+        # teardown, `enter` (added once its setup is done) before it.
+        fixturedef.addfinalizer(leave)
+        self._use(tape)
+        try:
+            result = yield
+        finally:
+            self.deck.leave(tape)
+        fixturedef.addfinalizer(enter)
+        return result
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        """A miss the code under test swallowed (the official SDK turns errors into results)
+        still fails the test."""
+        report = yield
+        misses = self.deck.take_misses()
+        if call.excinfo is not None and isinstance(call.excinfo.value, NoMatch):
+            report.longrepr = _short(item, call.excinfo)  # not the HTTP libraries' frames
+        elif misses and report.passed:
+            report.outcome = "failed"
+            report.longrepr = "\n".join(misses)
+        elif misses:
+            report.sections.append(("agentbay cassette", "\n".join(misses)))
+        return report
+
+    def _save(self, test: Tape | None) -> None:
+        """Write the test's cassette (even empty: it says "replay me") and any scope cassette
+        with new traffic; a refused write errors the test and is not retried."""
+        tapes = [t for t in self._scopes.values() if t.dirty]
+        if test is not None and test.mode != "replay":
+            tapes.insert(0, test)
+        problems = []
+        for tape in tapes:
+            try:
+                tape.save(sorted(self.run.tracker.secrets))
+            except CassetteError as error:
+                tape.recorded = []
+                problems.append(str(error))
+        if problems:
+            pytest.fail("\n".join(problems), pytrace=False)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self) -> None:
+        """Fixtures torn down outside a test (an interrupted run) still get their cassettes
+        written; then the HTTP libraries are unpatched."""
+        try:
+            self._save(None)
+        except pytest.fail.Exception as error:
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(f"agentbay cassettes: {error}", red=True)
+        finally:
+            if self._patches is not None:
+                self._patches.close()
+                self._patches = None
+
+
+def _short(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    """The miss, and the line of the test that sent the request."""
+    path = getattr(item, "path", None)
+    lines = [entry for entry in excinfo.traceback if entry.path == path]
+    where = f"{path.name}:{lines[-1].lineno + 1}: " if lines and path is not None else ""
+    return f"{where}{excinfo.value}"

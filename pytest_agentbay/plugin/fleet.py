@@ -50,6 +50,18 @@ class Fleet:
         partial.write_text(json.dumps(groups))
         os.replace(partial, target)
 
+    def write_plan(self, worker: str, plan: list[dict[str, Any]]) -> None:
+        """Record the sessions a worker's collection needs (for the controller's planner)."""
+        target = self.path / f"plan-{worker}.json"
+        partial = target.with_suffix(".tmp")
+        partial.write_text(json.dumps(plan))
+        os.replace(partial, target)
+
+    def read_plan(self, worker: str) -> list[dict[str, Any]]:
+        """A worker's plan, or an empty one."""
+        path = self.path / f"plan-{worker}.json"
+        return list(json.loads(path.read_text())) if path.exists() else []
+
     def read_groups(self) -> dict[str, str]:
         """Every worker's groups, merged (they collected the same tests)."""
         merged: dict[str, str] = {}
@@ -91,6 +103,21 @@ class Fleet:
             except StopIteration as got:
                 return got.value  # type: ignore[no-any-return]
             await asyncio.sleep(delay)
+
+    def deleting(self, session_id: str) -> Path:
+        """Mark `session_id` as being deleted (remove the returned file when done)."""
+        marker = self.path / f"deleting-{session_id}"
+        marker.touch()
+        return marker
+
+    def in_flight(self) -> int:
+        """Sessions made ahead and not claimed, being made ahead, or being deleted."""
+        return sum(
+            1
+            for p in self.path.iterdir()
+            if p.name.startswith("deleting-")
+            or (p.name.startswith("pool-") and p.suffix in (".pending", ".json"))
+        )
 
     # -- the fleet-wide shared session ------------------------------------------------------
 

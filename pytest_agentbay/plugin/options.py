@@ -61,6 +61,13 @@ OPTIONS = {
             kind="int",
         ),
         Option(
+            "agentbay_precreate",
+            "create up to N sessions at once ahead of the tests that need them (0: off)",
+            8,
+            "AGENTBAY_PRECREATE",
+            kind="int",
+        ),
+        Option(
             "agentbay_no_shard",
             "under xdist, do not keep tests that share a class/module session on one worker",
             False,

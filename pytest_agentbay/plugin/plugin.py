@@ -12,9 +12,12 @@ from . import fixtures, options, recording
 from .fixtures import *  # noqa: F403 - pytest finds the fixtures in this module's namespace
 from .fleet import Fleet
 from .markers import MARKER, MARKER_HELP, validate
+from .planner import plan_of
 from .reap import reap
 from .run import FAILED_KEY, RUN_KEY, USED_KEY, Run, get_run
 from .tracker import Tracker
+
+VALIDATED_KEY = pytest.StashKey[bool]()  # every collected test's markers were checked
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -37,6 +40,7 @@ def pytest_configure(config: pytest.Config) -> None:
         fleet=Fleet(workerinput.get("agentbay_fleet")),
         max_sessions=int(max_sessions) if max_sessions is not None else None,
         shard=not options.resolve(config, "agentbay_no_shard"),
+        precreate=max(0, int(options.resolve(config, "agentbay_precreate"))),
         is_worker=bool(workerinput),
         uses_xdist=bool(workerinput) or bool(getattr(config.option, "numprocesses", None)),
     )
@@ -88,10 +92,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(MARKER)
         if not run.enabled:
             item.add_marker(skip)
+    config.stash[VALIDATED_KEY] = True
     if run.is_worker and run.enabled:  # tell the controller's scheduler which tests group
         from .xdist import groups_of
 
         run.fleet.write_groups(run.tracker.worker, groups_of(items))
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist tells the controller collection is done
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Plan the sessions the collected tests need, to create them ahead of time."""
+    run = get_run(session.config)
+    # pytest calls this hook even when collection failed (a malformed marker): plan nothing then
+    if run.plans() and session.config.stash.get(VALIDATED_KEY, False):
+        plan = plan_of(run, session.items, by_size=run.is_worker and run.shard)
+        if run.is_worker:
+            run.fleet.write_plan(run.tracker.worker, plan)
+        else:
+            run.start_planner(plan)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -144,7 +162,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     run = get_run(config)
-    if run.backend is None:
+    stats = run.tracker.stats
+    if run.backend is None or not (stats.created or stats.reused or run.leaked or run.crashed):
         return
     terminalreporter.section("agentbay")
     for line in run.tracker.stats.lines():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -19,8 +20,10 @@ from ..protocol.ops import SessionData
 from .backend import Backend
 from .fleet import Fleet, Slot
 from .markers import session_params
+from .planner import Planner, claim
 from .tracker import RUN_LABEL, WORKER_LABEL, Tracker, tags
 
+DELETERS = 4  # background deletes at once per process
 FLEET_WORKER = "fleet"  # worker label of the fleet-wide shared session: no worker owns it
 RUN_KEY = pytest.StashKey["Run"]()
 FAILED_KEY = pytest.StashKey[bool]()
@@ -46,6 +49,10 @@ class Run:
     recording: bool = False  # cassettes record: each worker records its own shared session
     crashed: dict[str, list[str]] = field(default_factory=dict)
     slots: dict[str, Slot] = field(default_factory=dict)
+    precreate: int = 0  # sessions created ahead of time at once (0: off)
+    planner: Planner | None = None
+    _deletes: list[concurrent.futures.Future[None]] = field(default_factory=list)
+    _deleter: concurrent.futures.ThreadPoolExecutor | None = None
     _client: AgentBay | None = None
 
     def require_backend(self) -> Backend:
@@ -126,8 +133,14 @@ class Run:
                 self.slots[session.session_id] = slot
 
     def create(self, node: pytest.Item | pytest.Collector, **overrides: Any) -> Session[Any]:
-        """A new session for `node` on the sync client, within the fleet's quota."""
+        """A new session for `node` on the sync client, within the fleet's quota (or the one
+        created ahead of time for it)."""
         params = self.params(node, **overrides)
+        if self.plans() and not overrides:
+            claimed = claim(self, node, params)
+            if claimed is not None:
+                self.used(node, claimed, params)
+                return claimed  # type: ignore[no-any-return]
         slot = self.fleet.take_slot(self.max_sessions) if self.max_sessions else None
         session = None
         try:
@@ -159,7 +172,57 @@ class Run:
             yield session
         finally:
             if not self.keep(session.session_id, node):
-                self.deleted(session.session_id, self.client.delete(session))
+                self.delete_later(session.session_id)
+
+    def delete_later(self, session_id: str) -> None:
+        """Delete in the background: the next test need not wait for it. `settle()` waits."""
+        if self.recording:  # cassettes: the delete belongs to the scope ending now
+            self.deleted(session_id, self.client.delete(session_id))
+            return
+        if self._deleter is None:
+            self._deleter = concurrent.futures.ThreadPoolExecutor(DELETERS, "agentbay-delete")
+        self._deletes = [f for f in self._deletes if not f.done()]
+        if len(self._deletes) >= DELETERS:  # a backlog: sessions being deleted still count
+            concurrent.futures.wait(self._deletes, return_when=concurrent.futures.FIRST_COMPLETED)
+        marker = self.fleet.deleting(session_id)  # counted in the planner's look-ahead
+
+        def delete() -> None:
+            try:
+                self.deleted(session_id, self.client.delete(session_id))
+            finally:
+                marker.unlink(missing_ok=True)
+
+        self._deletes.append(self._deleter.submit(delete))
+
+    def settle(self) -> None:
+        """Wait for background deletes and stop creating ahead; delete what nobody claimed."""
+        for future in self._deletes:
+            future.result()
+        self._deletes.clear()
+        if self.planner is not None:
+            unused = self.planner.unclaimed()
+            self.planner = None
+            for session_id in unused:  # counted as created here, so count their deletion too
+                self.tracker.alive[session_id] = time.monotonic()
+            if unused:
+                self.delete_all(unused)
+
+    def plans(self) -> bool:
+        """Whether sessions are created ahead of time in this run."""
+        return bool(
+            self.precreate
+            and self.enabled
+            and self.backend is not None
+            and self.backend.kind != "replay"
+            and not self.recording
+            and not self.max_sessions
+        )
+
+    def start_planner(self, plan: list[dict[str, Any]]) -> None:
+        """Start creating the planned sessions (once per run, in the fleet's owner)."""
+        if self.planner is None and plan and self.plans():
+            self.planner = Planner(self, self.precreate)
+            self.planner.start(plan)
 
     @contextmanager
     def fleet_lease(self, node: pytest.Item | pytest.Collector) -> Iterator[Session[Any]]:
@@ -193,6 +256,8 @@ class Run:
         controller, of every worker); returns their ids: the leaks."""
         if self.backend is None or self.backend.kind == "replay":  # replayed: nothing lives
             return []
+        if worker is None:
+            self.settle()
         labels = {RUN_LABEL: self.tracker.run_id}
         if worker or self.is_worker or not self.uses_xdist:
             labels[WORKER_LABEL] = worker or self.tracker.worker

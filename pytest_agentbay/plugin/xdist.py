@@ -87,6 +87,10 @@ class XdistHooks:
             return make_scheduler_class()(config, log, self.run.fleet)
         return None
 
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: Any) -> None:
+        """The first worker's collection is in: start creating the sessions it plans."""
+        self.run.start_planner(self.run.fleet.read_plan(node.workerinput["workerid"]))
+
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """Sum the worker's figures; if it died, delete the sessions it left."""
         stats = getattr(node, "workeroutput", {}).get("agentbay_stats")

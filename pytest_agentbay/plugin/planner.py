@@ -1,0 +1,177 @@
+"""Creating sessions ahead of time: the run's owner (the xdist controller, or a lone pytest
+process) creates the sessions collection says the tests will need, a few at once, so a test
+usually finds its session ready instead of waiting a create latency.
+
+The plan (which node needs a session, with which parameters) is written at collection time;
+each pre-created session waits in the fleet directory under its node id until the test that
+needs it claims it and relabels it as its own. Sessions nobody claims are deleted at the end.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import json
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from ..models.params import CreateSessionParams
+from ..models.results import SessionResult
+from ..protocol.ops import SessionData
+from .tracker import WORKER_LABEL
+
+if TYPE_CHECKING:
+    from .run import Run
+
+POOL_WORKER = "pool"  # worker label of a pre-created session nobody has claimed yet
+CLAIM_TIMEOUT_S = 120.0
+# Fixtures whose session the planner can create ahead, and the node that owns the session.
+PLANNED = {
+    "agentbay_session": "item",
+    "agentbay_class_session": "class",
+    "async_agentbay_class_session": "class",
+    "agentbay_module_session": "module",
+    "async_agentbay_module_session": "module",
+}
+
+
+def _owner(item: pytest.Item, scope: str) -> pytest.Item | pytest.Collector | None:
+    if scope == "item":
+        return item
+    return item.getparent(pytest.Class if scope == "class" else pytest.Module)
+
+
+def plan_of(run: Run, items: list[pytest.Item], by_size: bool) -> list[dict[str, Any]]:
+    """The sessions these tests need, in the order they will be needed: first use, or (under
+    xdist's scheduler, which hands out the largest groups first) group size, then first use."""
+    if any("agentbay_emulator" in getattr(item, "fixturenames", ()) for item in items):
+        return []  # knobs (quota, one-off faults) a test sets would also hit creates made ahead
+    plan: dict[str, dict[str, Any]] = {}
+    for index, item in enumerate(items):
+        for name in getattr(item, "fixturenames", ()):
+            scope = PLANNED.get(name)
+            node = _owner(item, scope) if scope else None
+            if node is None:
+                continue
+            entry = plan.setdefault(
+                node.nodeid,
+                {"key": node.nodeid, "first": index, "size": 0, "params": _params(run, node)},
+            )
+            entry["size"] += 1
+    order = sorted(plan.values(), key=lambda e: (-e["size"] if by_size else 0, e["first"]))
+    return [{"key": e["key"], "params": e["params"]} for e in order]
+
+
+def _params(run: Run, node: pytest.Item | pytest.Collector) -> dict[str, Any]:
+    params = run.params(node)
+    return params.model_copy(
+        update={"labels": {**params.labels, WORKER_LABEL: POOL_WORKER}}
+    ).model_dump(exclude_none=True)
+
+
+def _slot(directory: Path, key: str) -> Path:
+    return directory / ("pool-" + hashlib.sha1(key.encode()).hexdigest()[:16])
+
+
+class Planner:
+    """Creates the planned sessions in plan order, keeping at most `ahead` sessions made (or
+    being made) and not yet claimed, or being deleted: look-ahead, not the whole suite at once."""
+
+    def __init__(self, run: Run, ahead: int) -> None:
+        self.run = run
+        self.ahead = ahead
+        self.directory = run.fleet.path
+        self.pool = concurrent.futures.ThreadPoolExecutor(ahead, "agentbay-planner")
+        self.stop = threading.Event()
+        self.feeder: threading.Thread | None = None
+
+    def start(self, plan: list[dict[str, Any]]) -> None:
+        """Mark every planned session queued (claims then know to look), and start feeding."""
+        for entry in plan:
+            _slot(self.directory, entry["key"]).with_suffix(".queued").touch()
+        self.feeder = threading.Thread(target=self._feed, args=(plan,), name="agentbay-plan")
+        self.feeder.start()
+
+    def _feed(self, plan: list[dict[str, Any]]) -> None:
+        for entry in plan:
+            while self.run.fleet.in_flight() >= self.ahead:
+                if self.stop.wait(0.01):
+                    return
+            if self.stop.is_set():
+                return
+            slot = _slot(self.directory, entry["key"])
+            try:  # a test that got here first took it and creates its own
+                slot.with_suffix(".queued").rename(slot.with_suffix(".pending"))
+            except FileNotFoundError:
+                continue
+            self.pool.submit(self._create, entry)
+
+    def _create(self, entry: dict[str, Any]) -> None:
+        result = self.run.client.create(CreateSessionParams(**entry["params"]))
+        record: dict[str, Any] = {
+            "success": result.success,
+            "error_message": result.error_message,
+            "code": result.code,
+            "request_id": result.request_id,
+        }
+        if result.session is not None:
+            self.run.tracker.alive.pop(result.session.session_id, None)  # the claimer's now
+            record["data"] = {
+                "session_id": result.session.session_id,
+                "image_id": result.session.image_id,
+                "resource_url": result.session.resource_url,
+            }
+        slot = _slot(self.directory, entry["key"])
+        slot.with_suffix(".tmp").write_text(json.dumps(record))
+        slot.with_suffix(".tmp").replace(slot.with_suffix(".json"))
+        slot.with_suffix(".pending").unlink(missing_ok=True)
+
+    def unclaimed(self) -> list[str]:
+        """Stop creating; the ids of pre-created sessions no test claimed (to delete)."""
+        self.stop.set()
+        if self.feeder is not None:
+            self.feeder.join()
+        self.pool.shutdown(wait=True)
+        ids = []
+        for path in self.directory.glob("pool-*"):
+            if path.suffix == ".json":
+                data = json.loads(path.read_text()).get("data")
+                if data:
+                    ids.append(data["session_id"])
+            path.unlink(missing_ok=True)
+        return ids
+
+
+def claim(run: Run, node: pytest.Item | pytest.Collector, params: CreateSessionParams) -> Any:
+    """The pre-created session planned for `node`, relabelled as `params` says; None when there
+    is none (the caller creates one). A create that failed ahead of time is a setup error."""
+    slot = _slot(run.fleet.path, node.nodeid)
+    deadline = time.monotonic() + CLAIM_TIMEOUT_S
+    while not slot.with_suffix(".json").exists():
+        try:  # not started yet: take it off the plan and create at once instead of waiting
+            slot.with_suffix(".queued").rename(slot.with_suffix(".taken"))
+            return None
+        except FileNotFoundError:
+            pass
+        if not slot.with_suffix(".pending").exists() or time.monotonic() > deadline:
+            return None
+        time.sleep(0.01)
+    try:
+        taken = slot.with_suffix(".json").rename(slot.with_suffix(".claimed"))
+    except FileNotFoundError:  # another process took it: should not happen, but be safe
+        return None
+    record = json.loads(taken.read_text())
+    taken.unlink()
+    if not record["success"]:  # the test's create failed ahead of time: report it as ever
+        failed: SessionResult[Any] = SessionResult(
+            **{k: v for k, v in record.items() if k != "data"}
+        )
+        run.checked(failed, node, params)
+    session = run.client._make_session(SessionData(**record["data"]))
+    session.set_labels(params.labels)  # the test's own labels: run, worker, test, created
+    run.tracker.alive[session.session_id] = time.monotonic()
+    return session

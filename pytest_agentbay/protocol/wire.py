@@ -119,11 +119,13 @@ def _first(body: Mapping[str, Any], *names: str) -> str:
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """The service's throttling hint in seconds; the header counts milliseconds, as the SDK's
+    core library reads it."""
     try:
         value = float(headers.get("x-acs-retry-after", ""))
     except ValueError:
         return None
-    return value if value > 0 else None
+    return value / 1000 if value > 0 else None
 
 
 def decode(action: str, reply: RawReply, *, check_success: bool = True) -> Envelope:

@@ -283,7 +283,7 @@ async def test_throttling_is_retried_with_backoff(
     throttled = error(
         "Throttling.User",
         "Request was denied due to user flow control.",
-        **{"x-acs-retry-after": "2"},
+        **{"x-acs-retry-after": "2000"},
     )
     service.on("CreateMcpSession", throttled, error("Throttling.User", "slow down"), CREATED)
     result = await resolve(client.create())

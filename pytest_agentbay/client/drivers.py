@@ -52,14 +52,24 @@ class _Wire:
     plugin uses it for statistics and failure reports).
     """
 
-    def __init__(self, base_url: str, api_key: str, timeout_s: float, clock: Clock) -> None:
+    http: httpx.Client | httpx.AsyncClient
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        timeout_s: float,
+        clock: Clock = SYSTEM_CLOCK,
+        transport: Any = None,
+    ) -> None:
         self.observer: Observer | None = None
         self.base_url = base_url
         self._api_key = api_key
         self.timeout_s = timeout_s
         self.clock = clock
         # Proxy variables would send loopback traffic (the local backend) to a proxy.
-        self.trust_env = not _is_loopback(base_url)
+        http_class = httpx.AsyncClient if isinstance(self, AsyncDriver) else httpx.Client
+        self.http = http_class(transport=transport, trust_env=not _is_loopback(base_url))
         install_log_filter()
 
     def __repr__(self) -> str:
@@ -89,16 +99,7 @@ class _Wire:
 class SyncDriver(_Wire):
     """Runs operations to completion, blocking."""
 
-    def __init__(
-        self,
-        base_url: str,
-        api_key: str,
-        timeout_s: float,
-        clock: Clock = SYSTEM_CLOCK,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        super().__init__(base_url, api_key, timeout_s, clock)
-        self.http = httpx.Client(transport=transport, trust_env=self.trust_env)
+    http: httpx.Client
 
     def run(self, op: Op[T]) -> T:
         outcome: Any = None
@@ -126,16 +127,7 @@ class SyncDriver(_Wire):
 class AsyncDriver(_Wire):
     """Runs operations as coroutines."""
 
-    def __init__(
-        self,
-        base_url: str,
-        api_key: str,
-        timeout_s: float,
-        clock: Clock = SYSTEM_CLOCK,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        super().__init__(base_url, api_key, timeout_s, clock)
-        self.http = httpx.AsyncClient(transport=transport, trust_env=self.trust_env)
+    http: httpx.AsyncClient
 
     async def run(self, op: Op[T]) -> T:
         outcome: Any = None

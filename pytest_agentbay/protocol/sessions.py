@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from ..errors import ApiError, ProtocolError
 from ..models.params import CreateSessionParams, check_labels
@@ -35,6 +36,7 @@ SDK_STATS = json.dumps(
     },
     separators=(",", ":"),
 )
+W = TypeVar("W", SessionPauseResult, SessionResumeResult)
 NOT_FOUND = "InvalidMcpSession.NotFound"
 # Deletion usually completes within a moment: poll soon, then back off to the SDK's 1 s.
 DELETE_FIRST_POLL = 0.05
@@ -245,26 +247,21 @@ def _transition(
     )
 
 
-@guarded("pause session", SessionPauseResult)
-def pause(
-    ctx: Context, session_id: str, timeout: float | None = 600, poll_interval: float = 2.0
-) -> Op[SessionPauseResult]:
-    """Pause; wait for PAUSED unless `timeout` is None (fire-and-return)."""
-    request_id, status = yield from _transition(
-        ctx, "PauseSessionAsync", session_id, timeout, poll_interval
-    )
-    return SessionPauseResult(request_id=request_id, success=True, status=status)
+def _waiting(action: str, result: type[W], doing: str) -> Callable[..., Op[W]]:
+    """Pause or resume: send `action`; with a timeout, poll until the goal status."""
+
+    @guarded(doing, result)
+    def operation(
+        ctx: Context, session_id: str, timeout: float | None = 600, poll_interval: float = 2.0
+    ) -> Op[W]:
+        request_id, status = yield from _transition(ctx, action, session_id, timeout, poll_interval)
+        return result(request_id=request_id, success=True, status=status)
+
+    return operation
 
 
-@guarded("resume session", SessionResumeResult)
-def resume(
-    ctx: Context, session_id: str, timeout: float | None = 600, poll_interval: float = 2.0
-) -> Op[SessionResumeResult]:
-    """Resume; wait for RUNNING unless `timeout` is None (fire-and-return)."""
-    request_id, status = yield from _transition(
-        ctx, "ResumeSessionAsync", session_id, timeout, poll_interval
-    )
-    return SessionResumeResult(request_id=request_id, success=True, status=status)
+pause = _waiting("PauseSessionAsync", SessionPauseResult, "pause session")
+resume = _waiting("ResumeSessionAsync", SessionResumeResult, "resume session")
 
 
 @guarded("get session info", OperationResult)

@@ -92,7 +92,7 @@ class EmulatorControl:
         self._post(
             "script_task",
             pattern=pattern,
-            statuses=list(statuses) if statuses else None,
+            statuses=None if statuses is None else list(statuses),
             result=result,
             error=error,
         )

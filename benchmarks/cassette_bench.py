@@ -56,7 +56,7 @@ def record(path: Path, commands: int, root: Path) -> None:
 def replay_ours(path: Path, commands: int, rounds: int = 3) -> tuple[float, float]:
     """Milliseconds per replayed command (best of `rounds`): through our client, and the
     cassette lookup alone."""
-    per_request = float("inf")
+    per_request, session_id = float("inf"), ""
     for _ in range(rounds):
         deck = Deck(Scrubber(["replay-key"]))
         deck.enter(Tape(path, path.name, path.name, "none"))
@@ -67,6 +67,7 @@ def replay_ours(path: Path, commands: int, rounds: int = 3) -> tuple[float, floa
             for n in range(commands):
                 assert session.command.execute_command(f"echo {n}").stdout == f"{n}\n"
             took = (time.perf_counter() - started) / commands * 1000
+            session_id = session.session_id
         per_request = min(per_request, took)
     deck = Deck(Scrubber(["replay-key"]))
     deck.enter(Tape(path, path.name, path.name, "none"))
@@ -74,7 +75,7 @@ def replay_ours(path: Path, commands: int, rounds: int = 3) -> tuple[float, floa
     bodies = [
         f"Args=%7B%22command%22%3A+%22echo+{n}%22%2C+%22timeout_ms%22%3A+50000%7D"
         "&Authorization=Bearer+replay-key&AutoGenSession=False&Name=shell&Server="
-        f"&SessionId={session.session_id}"
+        f"&SessionId={session_id}"
         for n in range(commands)
     ]
     started = time.perf_counter()
@@ -180,7 +181,7 @@ def bench_replay(root: Path, big: int, small: int, samples: int) -> None:
     scan = replay_plain_vcrpy(root / f"c{big}.yaml", big, samples, _same_call_cached)
     print(f"  plain vcrpy, {big:5,} interactions: {plain:7.3f} ms (matcher parsing each pair)")
     print(f"  plain vcrpy, {big:5,} interactions: {scan:7.3f} ms (requests parsed once: the scan)")
-    verdict = "ok" if ours <= 0.5 else "MISSED"
+    verdict = ("ok" if ours <= 0.5 else "MISSED") if big >= 2000 else "not checked when quick"
     print(
         f"  ours at {big:,}: {ours:.3f} ms (goal 0.5 ms: {verdict}); plain vcrpy takes "
         f"{plain / ours:.0f}x as long ({scan / ours:.0f}x with requests parsed once)"

@@ -129,12 +129,19 @@ class Scrubber:
     def _field(self, name: str, value: str) -> str:
         return f"Bearer {REDACTED}" if name == "Authorization" else self.text(value)
 
+    @staticmethod
+    def body_text(response: Mapping[str, Any]) -> str:
+        """A live reply's body as text, without its content encoding."""
+        raw = (response.get("body") or {}).get("string") or b""
+        if isinstance(raw, str):
+            return raw
+        headers = _header_lists(response.get("headers") or {}, str)
+        return _decoded(raw, headers).decode("utf-8", "replace")
+
     def response(self, response: Mapping[str, Any]) -> dict[str, Any]:
         """A reply as written: plain (decoded) JSON with tokens and signed URLs replaced."""
         headers = response.get("headers") or {}
-        raw = (response.get("body") or {}).get("string") or b""
-        raw = raw.encode() if isinstance(raw, str) else _decoded(raw, _header_lists(headers, str))
-        text = raw.decode("utf-8", "replace")
+        text = self.body_text(response)
         with contextlib.suppress(ValueError):  # not JSON: scrubbed as text only
             text = json.dumps(_scrub_json(json.loads(text)), ensure_ascii=False)
         status = response.get("status") or {}

@@ -20,6 +20,7 @@ from .keys import Key, Params, closest, describe, match_key, request_params
 from .scrub import Interaction, Scrubber
 
 Mode = Literal["replay", "record", "new_episodes", "all"]
+RERECORD = "pytest --agentbay --agentbay-record-mode=rewrite"
 
 
 def tape_mode(record_mode: str, exists: bool) -> Mode:
@@ -49,7 +50,6 @@ class Tape:
         # Aliases a new session must not take: those of sessions the tape can still replay
         # (in "all" mode, re-recording a create reuses its alias and replaces it).
         self.created = _created_sessions(loaded) if self.mode == "new_episodes" else set()
-        self.played = 0
 
     @property
     def dirty(self) -> bool:
@@ -61,7 +61,6 @@ class Tape:
         if self.mode in ("replay", "new_episodes"):
             queue = self._queues.get(key)
             if queue:
-                self.played += 1
                 return queue.popleft()
         return None
 
@@ -84,10 +83,7 @@ class Tape:
             else:
                 lines.append(f"  closest recorded request (differs in {', '.join(found[1])}):")
                 lines.append(f"    {describe(dict(found[0]))}")
-        lines.append(
-            "  re-record with `pytest --agentbay --agentbay-record-mode=new_episodes` "
-            "(or rewrite) for this test"
-        )
+        lines.append(f"  re-record this test with `{RERECORD}`")
         return NoMatch("\n".join(lines))
 
     def save(self, secrets: list[str]) -> None:
@@ -176,7 +172,7 @@ class Deck:
     def record(self, route: Route, request: dict[str, Any], response: dict[str, Any]) -> None:
         """Scrub a live interaction and keep it on the route's tape."""
         if route.params.get("Action") == "CreateMcpSession":
-            session_id = session_created(_text((response.get("body") or {}).get("string")))
+            session_id = session_created(self.scrubber.body_text(response))
             if session_id:
                 self.scrubber.alias(session_id, route.tape.name, route.tape.created)
         stored = {
@@ -191,9 +187,3 @@ class Deck:
         with self._lock:
             misses, self.misses = self.misses, []
         return misses
-
-
-def _text(body: Any) -> str:
-    if isinstance(body, bytes):
-        return body.decode("utf-8", "replace")
-    return body if isinstance(body, str) else ""

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 
+import pytest
+
 from .conftest import KEY, Live, Project
 
 ECHO = """
@@ -13,21 +15,27 @@ def test_echo(agentbay_session):
 """
 
 
+def recorded_then_changed(project: Project, recorded: str, changed: str) -> pytest.RunResult:
+    """Record the test module `recorded`, change it to `changed`, and replay it."""
+    project.pytester.makepyfile(test_it=recorded)
+    project.record("once").assert_outcomes(passed=1)
+    project.pytester.makepyfile(test_it=changed)
+    result = project.replay(offline=False)
+    result.assert_outcomes(failed=1)
+    return result
+
+
 def test_no_match_names_the_cassette_the_request_and_the_closest_one(
     project: Project, live: Live
 ) -> None:
-    project.pytester.makepyfile(test_it=ECHO.format(word="hi"))
-    project.record("once").assert_outcomes(passed=1)
-    project.pytester.makepyfile(test_it=ECHO.format(word="bye"))
-    result = project.replay(offline=False)
-    result.assert_outcomes(failed=1)
+    result = recorded_then_changed(project, ECHO.format(word="hi"), ECHO.format(word="bye"))
     result.stdout.fnmatch_lines(
         [
             "test_it.py:2: cassette cassettes/test_it/test_echo.yaml has no recorded reply for",
             '    CallMcpTool SessionId=session-* Name=shell Args={"command": "echo bye", *',
             "  closest recorded request (differs in Args):",
             '    CallMcpTool SessionId=session-* Name=shell Args={"command": "echo hi", *',
-            "  re-record with `pytest --agentbay --agentbay-record-mode=new_episodes`*",
+            "  re-record this test with `pytest --agentbay --agentbay-record-mode=rewrite`",
         ]
     )
 
@@ -76,11 +84,8 @@ def test_sdk(agentbay_endpoint):
 def test_a_miss_the_code_under_test_swallows_still_fails_the_test(
     project: Project, live: Live
 ) -> None:
-    project.pytester.makepyfile(test_it=SDK.format(command="echo recorded"))
-    project.record("once").assert_outcomes(passed=1)
-    project.pytester.makepyfile(test_it=SDK.format(command="echo other"))
-    result = project.replay(offline=False)
-    result.assert_outcomes(failed=1)
+    recorded, changed = SDK.format(command="echo recorded"), SDK.format(command="echo other")
+    result = recorded_then_changed(project, recorded, changed)
     result.stdout.fnmatch_lines(
         ["*cassette cassettes/test_it/test_sdk.yaml has no recorded reply for", "*echo other*"]
     )

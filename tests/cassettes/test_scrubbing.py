@@ -3,8 +3,14 @@ and placeholders are consistent, so the scrubbed cassettes still replay."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
+from pathlib import Path
 from urllib.parse import quote, quote_plus
+
+from pytest_agentbay.cassette.scrub import ENDPOINT, Scrubber
+from pytest_agentbay.cassette.tape import Deck, Tape
 
 from .conftest import KEY, Live, Project
 
@@ -39,3 +45,25 @@ def test_no_secret_reaches_a_cassette_and_replay_still_matches(
     assert re.findall(r'"(?:AuthCode|Ticket)": "([^"]*)"', text) == ["***", "***"]
     assert "echo+***" in text  # the key in a command, and in its output
     project.replay().assert_outcomes(passed=1)
+
+
+def test_a_compressed_reply_is_written_decoded_with_its_session_renamed(tmp_path: Path) -> None:
+    # httpx hands vcrpy the body as it came off the wire: gzip, if the service compressed it.
+    reply = {"Success": True, "Data": {"SessionId": "session-live0001", "Token": "t0k3n"}}
+    response = {
+        "status": {"code": 200, "message": "OK"},
+        "headers": {"Content-Encoding": ["gzip"], "Content-Type": ["application/json"]},
+        "body": {"string": gzip.compress(json.dumps(reply).encode())},
+    }
+    deck = Deck(Scrubber([KEY]))
+    tape = Tape(tmp_path / "c.yaml", "c.yaml", "c.yaml", "once")
+    deck.enter(tape)
+    uri = f"{ENDPOINT}/?Action=CreateMcpSession&Timestamp=now"
+    route = deck.route("POST", uri, f"Authorization=Bearer+{KEY}")
+    assert route is not None
+    deck.record(route, {"method": "POST", "uri": uri, "body": "", "headers": {}}, response)
+    ((_, stored),) = tape.recorded
+    written = json.loads(stored["response"]["body"]["string"])
+    assert written["Data"]["SessionId"].startswith("session-") and "live0001" not in str(stored)
+    assert written["Data"]["Token"] == "***"
+    assert stored["response"]["headers"] == {"content-type": ["application/json"]}

@@ -55,6 +55,12 @@ def command_overhead(emulator: Emulator, url: str, runs: int) -> None:
         client.close()
 
 
+def _hammer(client: AgentBay, session_id: str, deadline: float, counts: list[int], i: int) -> None:
+    while time.perf_counter() < deadline:
+        assert client.get_session(session_id).success
+        counts[i] += 1
+
+
 def call_rate(url: str, seconds: float) -> None:
     for threads in (1, 4):
         clients = [AgentBay(KEY, Config(url)) for _ in range(threads)]
@@ -63,12 +69,10 @@ def call_rate(url: str, seconds: float) -> None:
         counts = [0] * threads
         deadline = time.perf_counter() + seconds
 
-        def hammer(i: int, client: AgentBay, session_id: str = session.session_id) -> None:
-            while time.perf_counter() < deadline:
-                assert client.get_session(session_id).success
-                counts[i] += 1
-
-        workers = [threading.Thread(target=hammer, args=(i, c)) for i, c in enumerate(clients)]
+        workers = [
+            threading.Thread(target=_hammer, args=(c, session.session_id, deadline, counts, i))
+            for i, c in enumerate(clients)
+        ]
         for worker in workers:
             worker.start()
         for worker in workers:

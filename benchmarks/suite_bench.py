@@ -117,7 +117,8 @@ def main() -> None:
     backend = Backend()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            plugin_suite, naive_suite, empty = Path(tmp, "suite"), Path(tmp, "naive"), Path(tmp, "e")
+            plugin_suite, naive_suite = Path(tmp, "suite"), Path(tmp, "naive")
+            empty = Path(tmp, "empty")
             write_suite(plugin_suite, naive=False)
             write_suite(naive_suite, naive=True)
             empty.mkdir()

@@ -37,7 +37,13 @@ class Ids:
                 else:
                     stream = random.Random(f"{self._seed}:{kind}")
                 self._streams[kind] = stream
-            return "".join(stream.choice(alphabet) for _ in range(length))
+            # One draw per id, not one per character: a system-random draw is a system call.
+            number = stream.getrandbits(8 * length + 64)
+        chars = []
+        for _ in range(length):
+            number, index = divmod(number, len(alphabet))
+            chars.append(alphabet[index])
+        return "".join(chars)
 
     def fraction(self, kind: str) -> float:
         """A number in [0, 1) from the stream `kind` (fault rates)."""

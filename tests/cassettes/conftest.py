@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_agentbay.emulator import Emulator, EmulatorServer
+from pytest_agentbay.emulator import Emulator
+
+from ..conftest import serving
 
 KEY = "cassette-key-7d1e0c52b9f4"  # not shaped like a real key: only the live-key check sees it
 LIVE = ("--agentbay", "--agentbay-backend=cloud", "-p", "no:cacheprovider")
@@ -64,13 +66,8 @@ class Live:
 def live(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Live]:
     """An emulator on loopback, reachable through AGENTBAY_ENDPOINT / AGENTBAY_API_KEY."""
     emulator = Emulator(api_keys=[KEY], root=tmp_path / "sandboxes")
-    server = EmulatorServer(emulator, host="127.0.0.1", port=0).start()
-    monkeypatch.setenv("AGENTBAY_API_KEY", KEY)
-    monkeypatch.setenv("AGENTBAY_ENDPOINT", server.url)
-    try:
-        yield Live(emulator, server.url)
-    finally:
-        server.stop()
+    with serving(emulator, monkeypatch, KEY) as url:
+        yield Live(emulator, url)
 
 
 class Project:

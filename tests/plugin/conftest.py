@@ -17,7 +17,9 @@ from typing import Any
 
 import pytest
 
-from pytest_agentbay.emulator import Emulator, EmulatorServer, LiveSession, Reply
+from pytest_agentbay.emulator import Emulator, LiveSession, Reply
+
+from ..conftest import serving
 
 TEST_LABEL = "pytest-agentbay.test"
 KEY = "akm-plugin-tests-0123456789"
@@ -125,13 +127,8 @@ class Backend:
 def backend(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Backend]:
     """An emulator on loopback, reachable through AGENTBAY_ENDPOINT / AGENTBAY_API_KEY."""
     emulator = RecordingEmulator(api_keys=[KEY], root=tmp_path / "sandboxes")
-    server = EmulatorServer(emulator, host="127.0.0.1", port=0).start()
-    monkeypatch.setenv("AGENTBAY_API_KEY", KEY)
-    monkeypatch.setenv("AGENTBAY_ENDPOINT", server.url)
-    try:
-        yield Backend(emulator, server.url)
-    finally:
-        server.stop()
+    with serving(emulator, monkeypatch, KEY) as url:
+        yield Backend(emulator, url)
 
 
 @pytest.fixture

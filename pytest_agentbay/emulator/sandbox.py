@@ -9,7 +9,6 @@ import posixpath
 import pwd
 import selectors
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -21,7 +20,9 @@ from pathlib import Path
 from pytest_agentbay.emulator._isolation import (
     HOME,
     PATH,
+    Child,
     Namespace,
+    PopenChild,
     group_alive,
     killpg,
     start_time,
@@ -54,7 +55,7 @@ class RunResult:
 @functools.cache
 def detect_isolation() -> str:
     """Return "namespaces" if private mounts actually work on this OS, else "directories"."""
-    if not sys.platform.startswith("linux") or not shutil.which("nsenter"):
+    if not sys.platform.startswith("linux") or not shutil.which("unshare"):
         return DIRECTORIES
     with tempfile.TemporaryDirectory() as tmp:
         try:
@@ -76,8 +77,8 @@ class Sandbox:
 
     - ``"namespaces"``: a long-lived helper holds a private mount namespace (user namespace too
       when not root) where the session home is mounted on /root, the session tmp on /tmp, and
-      the sandbox root is hidden. Commands enter it with nsenter (about 1 ms per command),
-      so files under HOME, /tmp or TMPDIR are invisible to other sessions.
+      the sandbox root is hidden. It starts the commands there (no per-command namespace
+      entry), so files under HOME, /tmp or TMPDIR are invisible to other sessions.
     - ``"directories"``: HOME and TMPDIR point into the session's directories and commands
       start there. A command that writes to the literal /tmp path is NOT isolated in this mode.
 
@@ -128,9 +129,10 @@ class Sandbox:
             raise RuntimeError(f"sandbox {self.path.name} is closed")
         env = self._environment(envs)
         workdir = posixpath.join(self.home, cwd) if cwd else self.home
-        if not os.path.isdir(workdir if self._ns is None else self._ns.host_path(workdir)):
+        spawned = self._spawn(command, workdir, env)
+        if spawned is None:
             return RunResult("", f"bash: cd: {cwd}: No such file or directory\n", 1, False, False)
-        proc, start = self._spawn(command, workdir, env)
+        proc, start = spawned
         timed_out = True
         try:
             out, err, timed_out = _collect(proc, timeout_ms / 1000)
@@ -172,20 +174,16 @@ class Sandbox:
 
     def _spawn(
         self, command: str, workdir: str, env: dict[str, str]
-    ) -> tuple[subprocess.Popen[bytes], int | None]:
+    ) -> tuple[Child, int | None] | None:
+        """The started command and its start time; None if ``workdir`` does not exist."""
         argv = [tool("bash"), "-c", command]
-        popen_cwd: str | None = workdir
+        proc: Child | None
         if self._ns is not None:
-            argv, popen_cwd = self._ns.enter(workdir, argv), None
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=popen_cwd,
-            env=env,
-            start_new_session=True,
-        )
+            proc = self._ns.spawn(argv, env, workdir)
+        else:
+            proc = PopenChild(argv, env, workdir) if os.path.isdir(workdir) else None
+        if proc is None:
+            return None
         start = start_time(proc.pid)
         with self._lock:
             self._groups[proc.pid] = start
@@ -194,13 +192,10 @@ class Sandbox:
             killpg(proc.pid)
         return proc, start
 
-    def _settle(self, proc: subprocess.Popen[bytes], start: int | None, *, kill: bool) -> None:
+    def _settle(self, proc: Child, start: int | None, *, kill: bool) -> None:
         if kill:
             killpg(proc.pid)  # the leader is not reaped yet, so the group id is still ours
-        proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+        proc.release()
         if not group_alive(proc.pid):
             with self._lock:
                 if self._groups.get(proc.pid, start) == start:
@@ -225,29 +220,27 @@ class _Capture:
         return self.data.decode("utf-8", errors="replace")
 
 
-def _collect(proc: subprocess.Popen[bytes], timeout: float) -> tuple[_Capture, _Capture, bool]:
+def _collect(proc: Child, timeout: float) -> tuple[_Capture, _Capture, bool]:
     """Read both pipes until the shell exits (not until every holder closes them) or time is up."""
-    assert proc.stdout is not None and proc.stderr is not None
     out, err = _Capture(), _Capture()
-    streams = {proc.stdout.fileno(): out, proc.stderr.fileno(): err}
+    streams = {proc.stdout: out, proc.stderr: err}
     deadline = time.monotonic() + timeout
     exited = False
-    pidfd = _pidfd(proc.pid)
-    with selectors.DefaultSelector() as sel, contextlib.ExitStack() as stack:
-        if pidfd is not None:
-            stack.callback(os.close, pidfd)
-            sel.register(pidfd, selectors.EVENT_READ)
+    wake = proc.exit_fd()
+    with selectors.DefaultSelector() as sel:
+        if wake is not None:
+            sel.register(wake, selectors.EVENT_READ)
         for fd in streams:
             sel.register(fd, selectors.EVENT_READ)
         while not exited and (remaining := deadline - time.monotonic()) > 0:
-            for key, _ in sel.select(remaining if pidfd is not None else _POLL_SECONDS):
+            for key, _ in sel.select(remaining if wake is not None else _POLL_SECONDS):
                 if key.fd in streams:
                     chunk = os.read(key.fd, _CHUNK)
                     if chunk:
                         streams[key.fd].feed(chunk)
                     else:
                         sel.unregister(key.fd)
-            exited = _has_exited(proc.pid)
+            exited = proc.exited()
     _drain(streams)
     return out, err, not exited
 
@@ -262,24 +255,8 @@ def _drain(streams: dict[int, _Capture]) -> None:
                 capture.feed(chunk)
 
 
-def _pidfd(pid: int) -> int | None:
-    """A descriptor that becomes readable when ``pid`` exits, or None where the OS has none."""
-    try:
-        return os.pidfd_open(pid)
-    except (AttributeError, OSError):
-        return None
-
-
-def _has_exited(pid: int) -> bool:
-    # WNOWAIT leaves the leader unreaped, so its process group id cannot be reused meanwhile.
-    flags = os.WEXITED | os.WNOHANG | os.WNOWAIT
-    try:
-        return os.waitid(os.P_PID, pid, flags) is not None
-    except ChildProcessError:
-        return True
-
-
-def _exit_code(returncode: int) -> int:
+def _exit_code(returncode: int | None) -> int:
+    assert returncode is not None  # known once the command has exited
     return returncode if returncode >= 0 else 128 - returncode
 
 

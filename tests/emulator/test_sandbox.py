@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -237,3 +239,28 @@ def test_bad_arguments_are_rejected(tmp_path: Path) -> None:
 def test_detect_isolation_names_a_mode_and_is_cached() -> None:
     assert detect_isolation() in MODES
     assert detect_isolation() is detect_isolation()
+
+
+def test_commands_inherit_only_the_standard_descriptors(box: Sandbox) -> None:
+    # "; :" keeps bash from exec'ing ls, so that $$ is the shell, not ls with its own listing
+    assert _run(box, "ls /proc/$$/fd; :").stdout.split() == ["0", "1", "2"]
+
+
+def test_a_dead_namespace_helper_is_a_clear_error_not_a_hang(tmp_path: Path) -> None:
+    sandbox = _make(tmp_path, "s", "namespaces")
+    try:
+        result = _run(sandbox, 'setsid sleep 30 >/dev/null 2>&1 & echo $! > "$HOME/pid"')
+        assert result.exit_code == 0
+        pids = _pids(sandbox.path / "home" / "pid")
+        helper = int(_run(sandbox, "echo $PPID; :").stdout)  # the helper started bash
+        assert helper != os.getpid()
+        started = time.monotonic()
+        threading.Timer(0.2, os.kill, (helper, signal.SIGKILL)).start()
+        with pytest.raises(RuntimeError, match="helper has died"):
+            _run(sandbox, "sleep 3")
+        with pytest.raises(RuntimeError, match="helper has died"):
+            _run(sandbox, "true")
+        assert time.monotonic() - started < 1
+    finally:
+        sandbox.close()
+    assert _all_gone(pids)  # the namespace is emptied all the same

@@ -1,0 +1,221 @@
+"""The spawn server of a namespaced sandbox: it starts the sandbox's commands from inside.
+
+The emulator runs this file's source as ``python -I -S -c SOURCE CONTROL_FD SIGNALS SETUP...``
+under ``unshare``. Imports are few and cheap (start-up is paid once per sandbox) and all happen
+before SETUP mounts the session's home and tmp, which may hide the interpreter (say, one installed
+in the user's home). The server then prints "ready" and serves until the control socket is closed
+and every command it started has been released. The emulator imports this module too (for the
+protocol), on any OS: names that only Linux has are looked up when used.
+
+Protocol. Emulator to server, on the control socket (a stream), one frame per command: a
+4-byte length, then ``marshal((workdir, argv, env))``; three descriptors ride on the frame: the
+command's stdout and stderr pipes and its channel, one end of a fresh socketpair. Server to
+emulator, on the channel: 9-byte replies (a kind byte, then a signed 64-bit value), first
+STARTED (or NO_WORKDIR, or FAILED), later EXITED. The command leads its own session and process
+group. Its leader is not reaped before the emulator shuts its side of the channel (after any
+killpg), so the group id cannot be reused meanwhile; the server closes the channel once it has.
+"""
+
+from __future__ import annotations
+
+import _socket
+import errno
+import marshal
+import os
+import select
+import sys
+from _socket import socket
+
+STARTED = b"P"  # value: the pid, also the command's session and process group id
+NO_WORKDIR = b"D"  # value: errno of chdir
+FAILED = b"E"  # value: errno of posix_spawn
+EXITED = b"X"  # value: the exit code, or minus the signal that killed the command
+REPLY_SIZE = 9
+FDS = 3  # stdout, stderr, channel
+_HEADER = 4
+_POLL_SECONDS = 0.01  # exit polling interval where pidfds are unavailable
+
+
+def frame(workdir: str, argv: list[str], env: dict[str, str]) -> bytes:
+    """One request to start ``argv`` with ``env`` in ``workdir``."""
+    body = marshal.dumps((workdir, argv, env))
+    return len(body).to_bytes(_HEADER, "big") + body
+
+
+def reply(kind: bytes, value: int) -> bytes:
+    return kind + value.to_bytes(REPLY_SIZE - 1, "big", signed=True)
+
+
+def parse(data: bytes) -> tuple[bytes, int]:
+    return data[:1], int.from_bytes(data[1:REPLY_SIZE], "big", signed=True)
+
+
+class _Child:
+    def __init__(self, pid: int, channel: socket) -> None:
+        self.pid = pid
+        self.channel = channel
+        self.pidfd = pidfd(pid)
+        self.code: int | None = None
+        self.released = False
+
+
+class Server:
+    """Starts commands on request, reports how they end, reaps them once released."""
+
+    def __init__(self, control: socket, restore: tuple[int, ...]) -> None:
+        self._control: socket | None = control
+        self._restore = restore
+        self._poll = select.epoll()
+        self._poll.register(control.fileno(), select.EPOLLIN)
+        self._children: dict[int, _Child] = {}  # by channel descriptor
+
+    def serve(self) -> None:
+        while self._control is not None or self._children:
+            polling = any(c.pidfd is None and c.code is None for c in self._children.values())
+            for fd, _ in self._poll.poll(_POLL_SECONDS if polling else -1):
+                if self._control is not None and fd == self._control.fileno():
+                    self._request(self._control)
+                elif fd in self._children:
+                    self._release(self._children[fd])
+            self._report_exits()
+
+    def _request(self, control: socket) -> None:
+        got = _receive(control)
+        if got is None:  # the emulator is done with this sandbox
+            self._poll.unregister(control.fileno())
+            control.close()
+            self._control = None
+            return
+        body, fds = got
+        if len(fds) != FDS:
+            for fd in fds:
+                os.close(fd)
+            return
+        channel = socket(fileno=fds[2])
+        channel.setblocking(False)
+        try:
+            kind, value = self._start(body, fds[0], fds[1])
+        finally:
+            os.close(fds[0])
+            os.close(fds[1])
+        _send(channel, kind, value)
+        if kind != STARTED:
+            channel.close()
+            return
+        child = _Child(value, channel)
+        self._children[channel.fileno()] = child
+        self._poll.register(channel.fileno(), select.EPOLLIN)
+        if child.pidfd is not None:
+            self._poll.register(child.pidfd, select.EPOLLIN)
+
+    def _start(self, body: bytes, stdout: int, stderr: int) -> tuple[bytes, int]:
+        try:
+            workdir, argv, env = marshal.loads(body)
+            os.chdir(workdir)
+        except OSError as exc:
+            return NO_WORKDIR, exc.errno or errno.ENOENT
+        except (ValueError, TypeError, EOFError):
+            return FAILED, errno.EINVAL
+        actions = [
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_DUP2, stdout, 1),
+            (os.POSIX_SPAWN_DUP2, stderr, 2),
+        ]
+        try:
+            pid = os.posix_spawn(
+                argv[0], argv, env, file_actions=actions, setsid=True,
+                setsigdef=self._restore, setsigmask=(),
+            )
+        except OSError as exc:
+            return FAILED, exc.errno or errno.EINVAL
+        except (ValueError, TypeError, IndexError):
+            return FAILED, errno.EINVAL
+        return STARTED, pid
+
+    def _release(self, child: _Child) -> None:
+        try:
+            child.channel.recv(64)  # end of file, normally: the emulator is done
+        except BlockingIOError:
+            return  # a stale event: the descriptor was reused
+        except OSError:
+            pass
+        self._poll.unregister(child.channel.fileno())
+        child.released = True
+
+    def _report_exits(self) -> None:
+        for fd, child in list(self._children.items()):
+            if child.code is None:
+                flags = os.WEXITED | os.WNOHANG | os.WNOWAIT  # leave it unreaped
+                info = os.waitid(os.P_PID, child.pid, flags)
+                if info is None:
+                    continue
+                exited = info.si_code == os.CLD_EXITED
+                child.code = info.si_status if exited else -info.si_status
+                if child.pidfd is not None:
+                    os.close(child.pidfd)
+                _send(child.channel, EXITED, child.code)
+            if child.released:
+                os.waitpid(child.pid, 0)
+                child.channel.close()
+                del self._children[fd]
+
+
+def _receive(control: socket) -> tuple[bytes, list[int]] | None:
+    """The next frame's body and descriptors; None at the end of the stream."""
+    space, cloexec = _socket.CMSG_SPACE(FDS * 4), _socket.MSG_CMSG_CLOEXEC
+    head, ancillary, _, _ = control.recvmsg(_HEADER, space, cloexec)
+    fds = [
+        int.from_bytes(data[i : i + 4], sys.byteorder)
+        for level, kind, data in ancillary
+        if (level, kind) == (_socket.SOL_SOCKET, _socket.SCM_RIGHTS)
+        for i in range(0, len(data) - 3, 4)
+    ]
+    rest = _exactly(control, _HEADER - len(head)) if head else None
+    body = None if rest is None else _exactly(control, int.from_bytes(head + rest, "big"))
+    if body is None:
+        for fd in fds:
+            os.close(fd)
+        return None
+    return body, fds
+
+
+def _exactly(control: socket, size: int) -> bytes | None:
+    data = bytearray()
+    while len(data) < size:
+        chunk = control.recv(min(size - len(data), 1 << 20))
+        if not chunk:
+            return None
+        data += chunk
+    return bytes(data)
+
+
+def _send(channel: socket, kind: bytes, value: int) -> None:
+    try:
+        channel.send(reply(kind, value))
+    except OSError:  # the emulator has gone; the channel's end of file releases the command
+        return
+
+
+def pidfd(pid: int) -> int | None:
+    """A descriptor that becomes readable when ``pid`` exits, or None where the OS has none."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def main(argv: list[str]) -> int:
+    """argv: the control socket's descriptor, signals to reset in commands, setup command."""
+    os.set_inheritable(int(argv[0]), False)
+    control = socket(fileno=int(argv[0]))
+    restore = tuple(int(number) for number in argv[1].split(",") if number)
+    setup = os.posix_spawn(argv[2], argv[2:], os.environ)
+    if os.waitstatus_to_exitcode(os.waitpid(setup, 0)[1]) != 0:
+        return 1
+    os.write(1, b"ready\n")
+    Server(control, restore).serve()
+    return 0
+
+
+if __name__ == "__main__":
+    os._exit(main(sys.argv[1:]))

@@ -1,6 +1,8 @@
 """Local backend benchmark: command overhead, API call rate, and 100 concurrent sessions.
 
 Run: python benchmarks/emulator_bench.py [--quick]
+Command overhead is measured with the emulator in this process (in-process and loopback); the
+call rate and the concurrent sessions against `python -m pytest_agentbay.emulator`.
 Every figure is measured in this run, against a baseline measured in the same run.
 """
 
@@ -10,6 +12,7 @@ import argparse
 import asyncio
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -125,9 +128,22 @@ def main() -> None:
         with EmulatorServer(emulator) as server:
             print(f"local backend {server.url}, isolation: {emulator.isolation}")
             command_overhead(emulator, server.url, runs)
-            call_rate(server.url, seconds)
-            asyncio.run(concurrent_sessions(server.url, sessions))
         emulator.close()
+    # The server in its own process, as `python -m pytest_agentbay.emulator` runs: the clients
+    # here then do not share an interpreter lock with it.
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "pytest_agentbay.emulator", "--api-key", KEY],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert cli.stdout is not None
+        words = cli.stdout.readline().split()
+        url = words[words.index("on") + 1]
+        call_rate(url, seconds)
+        asyncio.run(concurrent_sessions(url, sessions))
+    finally:
+        cli.terminate()
+        cli.wait(10)
 
 
 if __name__ == "__main__":

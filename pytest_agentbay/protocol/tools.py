@@ -125,12 +125,18 @@ class AgentTools:
             request_id=reply.request_id, success=True, task_id=task_id, task_status="running"
         )
 
+    def _about(
+        self, ctx: Context, session_id: str, tool: str, task_id: str
+    ) -> Op[tuple[ToolReply, dict[str, Any]]]:
+        """Call the agent's `tool` about task `task_id`: the reply and its payload fields."""
+        args = {"task_id": require_id(task_id, "task_id")}
+        reply = yield from call_tool(session_id, self.prefix + tool, args, ctx.retry)
+        return reply, _task_fields(reply)
+
     @guarded("get task status", QueryResult)
     def get_task_status(self, ctx: Context, session_id: str, task_id: str) -> Op[QueryResult]:
         """One status query for `task_id`."""
-        args = {"task_id": require_id(task_id, "task_id")}
-        reply = yield from call_tool(session_id, self.prefix + "get_task_status", args, ctx.retry)
-        fields = _task_fields(reply)
+        reply, fields = yield from self._about(ctx, session_id, "get_task_status", task_id)
         return QueryResult(
             request_id=reply.request_id,
             success=True,
@@ -143,9 +149,7 @@ class AgentTools:
     @guarded("terminate task", ExecutionResult)
     def terminate_task(self, ctx: Context, session_id: str, task_id: str) -> Op[ExecutionResult]:
         """Ask the agent to stop `task_id`."""
-        args = {"task_id": require_id(task_id, "task_id")}
-        reply = yield from call_tool(session_id, self.prefix + "terminate_task", args, ctx.retry)
-        fields = _task_fields(reply)
+        reply, fields = yield from self._about(ctx, session_id, "terminate_task", task_id)
         return ExecutionResult(
             request_id=reply.request_id,
             success=True,

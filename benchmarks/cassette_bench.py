@@ -25,7 +25,6 @@ from pytest_agentbay.cassette.scrub import ENDPOINT, Scrubber
 from pytest_agentbay.cassette.tape import Deck, Tape
 from pytest_agentbay.emulator import Emulator, EmulatorServer
 from pytest_agentbay.plugin.cassettes import install
-from pytest_agentbay.protocol.ops import SessionData
 
 KEY = "bench-key"
 PAUSE_RESUME_DELETE = """
@@ -91,7 +90,7 @@ def client_alone(commands: int) -> float:
     body = {"RequestId": "r", "Success": True, "Code": "ok", "Data": reply}
     transport = httpx.MockTransport(lambda request: httpx.Response(200, json=body))
     with AgentBay(KEY, Config(ENDPOINT), transport=transport) as client:
-        session = client._make_session(SessionData("session-x"))
+        session = client.session("session-x")
         started = time.perf_counter()
         for n in range(commands):
             session.command.execute_command(f"echo {n}")

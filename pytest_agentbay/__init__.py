@@ -1,9 +1,15 @@
 """pytest-agentbay: test code against AgentBay cloud sessions, a local emulator, or cassettes."""
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
 from .client.agentbay import AgentBay, AsyncAgentBay
 from .client.config import Config
 from .client.session import Session
-from .clock import SystemClock, VirtualClock
+from .clock import Clock, SystemClock, VirtualClock
 from .errors import AgentBayError, ApiError, ProtocolError, ThrottlingError, TransportError
 from .models.params import AgentOptions, CreateSessionParams
 from .models.results import (
@@ -15,6 +21,7 @@ from .models.results import (
     InitializationResult,
     OperationResult,
     QueryResult,
+    SessionData,
     SessionInfo,
     SessionListResult,
     SessionPauseResult,
@@ -24,9 +31,23 @@ from .models.results import (
 )
 from .protocol.calls import RetryPolicy
 
-SessionResult.model_rebuild(_types_namespace={"Session": Session})
+if TYPE_CHECKING:
+    from .plugin.control import EmulatorControl
+    from .plugin.fixtures import Endpoint
 
-__version__ = "0.1.0"
+# Types of the plugin's fixtures, for type hints. Imported on first use: importing the package
+# must not import the plugin (and with it pytest's fixture machinery).
+_FROM_PLUGIN = {
+    "EmulatorControl": "pytest_agentbay.plugin.control",
+    "Endpoint": "pytest_agentbay.plugin.fixtures",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_PLUGIN:
+        return getattr(importlib.import_module(_FROM_PLUGIN[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "AgentBay",
@@ -34,10 +55,13 @@ __all__ = [
     "AgentOptions",
     "ApiError",
     "AsyncAgentBay",
+    "Clock",
     "CommandResult",
     "Config",
     "CreateSessionParams",
     "DeleteResult",
+    "EmulatorControl",
+    "Endpoint",
     "ExecutionResult",
     "GetSessionData",
     "GetSessionResult",
@@ -47,6 +71,7 @@ __all__ = [
     "QueryResult",
     "RetryPolicy",
     "Session",
+    "SessionData",
     "SessionInfo",
     "SessionListResult",
     "SessionPauseResult",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 
 class Clock(Protocol):
@@ -22,7 +22,21 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    """Real time: `time.monotonic`, `time.sleep` and `asyncio.sleep`."""
+    """Real time: `time.monotonic`, `time.sleep` and `asyncio.sleep`.
+
+    There is one system clock: `SystemClock()` returns it. A replayed test makes real waits
+    virtual by patching that one clock, so the patch reaches every client using real time,
+    including one given `clock=SystemClock()`.
+    """
+
+    _the: ClassVar[SystemClock | None] = None
+
+    def __new__(cls) -> SystemClock:
+        if cls is not SystemClock:  # a subclass is a clock of its own
+            return super().__new__(cls)
+        if SystemClock._the is None:
+            SystemClock._the = super().__new__(cls)
+        return SystemClock._the
 
     def now(self) -> float:
         return time.monotonic()

@@ -7,10 +7,13 @@ from types import TracebackType
 from typing import Any
 
 from ..clock import SYSTEM_CLOCK, Clock
+from ..models.modes import Async, M, Sync
 from ..models.params import CreateSessionParams
 from ..models.results import (
     DeleteResult,
     GetSessionResult,
+    SessionData,
+    SessionDataResult,
     SessionListResult,
     SessionPauseResult,
     SessionResult,
@@ -18,11 +21,11 @@ from ..models.results import (
 )
 from ..protocol import sessions
 from ..protocol.calls import Op, RetryPolicy
-from ..protocol.ops import SessionData
+from ..protocol.lifecycle import POLL_INTERVAL_S, WAIT_TIMEOUT_S
+from ..protocol.ops import require_id
 from ..redact import mask_key
-from .config import Config, resolve
+from .config import Config, resolve_settings
 from .drivers import AsyncDriver, Bound, Observer, SyncDriver, operation
-from .modes import Async, M, Sync
 from .session import Session
 
 
@@ -51,7 +54,7 @@ class ClientBase(Bound[M]):
         retry: RetryPolicy | None = None,
         observer: Observer | None = None,
     ) -> None:
-        settings = resolve(api_key, cfg, env_file)
+        settings = resolve_settings(api_key, cfg, env_file)
         self.endpoint = settings.endpoint
         self.region_id = settings.region_id
         self.retry = retry or RetryPolicy()
@@ -68,14 +71,26 @@ class ClientBase(Bound[M]):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(endpoint={self.endpoint!r}, api_key={self._masked_key!r})"
 
-    def _make_session(self, data: SessionData) -> Session[M]:
-        """A Session object bound to this client."""
+    def session(self, session: SessionData | str) -> Session[M]:
+        """A Session object bound to this client, for a session id or another session's `data`.
+
+        No request is sent: this is how a session made elsewhere (another client, thread,
+        process or event loop) is used here. `get()` asks the service instead.
+        """
+        data = session if isinstance(session, SessionData) else SessionData(session)
+        require_id(data.session_id)
         return Session(self, data)
+
+    def _bound(self, op: Op[SessionDataResult]) -> Op[SessionResult[M]]:
+        """Run `op`, then bind the session it found to this client."""
+        found = yield from op
+        session = self.session(found.data) if found.data else None
+        return SessionResult(**found.model_dump(exclude={"data"}), session=session)
 
     @operation
     def create(self, params: CreateSessionParams | None = None) -> Op[SessionResult[M]]:
         """Create a session (default image unless `params.image_id`), labelled `params.labels`."""
-        return sessions.create(self, params)
+        return self._bound(sessions.create(self, params))
 
     @operation
     def list(
@@ -99,12 +114,15 @@ class ClientBase(Bound[M]):
 
     @operation
     def get(self, session_id: str) -> Op[SessionResult[M]]:
-        """A Session object for an existing session id."""
-        return sessions.get(self, session_id)
+        """A Session object for an existing session id (GetSession checks it first)."""
+        return self._bound(sessions.get(self, session_id))
 
     @operation
     def pause(
-        self, session: Session[M] | str, timeout: float = 600, poll_interval: float = 2.0
+        self,
+        session: Session[M] | str,
+        timeout: float = WAIT_TIMEOUT_S,
+        poll_interval: float = POLL_INTERVAL_S,
     ) -> Op[SessionPauseResult]:
         """Pause `session`, polling GetSession every `poll_interval` s until PAUSED."""
         return sessions.pause(self, _session_id(session), timeout, poll_interval)
@@ -116,7 +134,10 @@ class ClientBase(Bound[M]):
 
     @operation
     def resume(
-        self, session: Session[M] | str, timeout: float = 600, poll_interval: float = 2.0
+        self,
+        session: Session[M] | str,
+        timeout: float = WAIT_TIMEOUT_S,
+        poll_interval: float = POLL_INTERVAL_S,
     ) -> Op[SessionResumeResult]:
         """Resume `session`, polling GetSession every `poll_interval` s until RUNNING."""
         return sessions.resume(self, _session_id(session), timeout, poll_interval)

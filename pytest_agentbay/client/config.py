@@ -80,7 +80,7 @@ class Resolved:
     region_id: str
 
 
-def resolve(
+def resolve_settings(
     api_key: str = "",
     cfg: Config | None = None,
     env_file: str | os.PathLike[str] | None = None,

@@ -16,10 +16,10 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 import httpx
 
 from ..clock import SYSTEM_CLOCK, Clock
+from ..models.modes import Async, M, Sync
 from ..protocol.calls import Op
-from ..protocol.wire import Call, Failure, RawReply, Sleep, encode
+from ..protocol.codec import Call, Failure, RawReply, Sleep, encode
 from ..redact import install_log_filter
-from .modes import Async, M, Sync
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Generic
 
+from ..models.modes import M
 from ..models.params import AgentOptions
 from ..models.results import (
     CommandResult,
@@ -12,32 +13,58 @@ from ..models.results import (
     InitializationResult,
     OperationResult,
     QueryResult,
+    SessionData,
     SessionPauseResult,
     SessionResumeResult,
 )
 from ..protocol import sessions, tools
 from ..protocol.calls import Op
-from ..protocol.ops import SessionData
+from ..protocol.lifecycle import POLL_INTERVAL_S, WAIT_TIMEOUT_S
 from .drivers import Bound, operation
-from .modes import M
 
 if TYPE_CHECKING:
     from .agentbay import ClientBase
 
 
 class Session(Bound[M]):
-    """A live cloud session. Its methods return results (sync) or coroutines (async)."""
+    """A live cloud session. Its methods return results (sync) or coroutines (async).
+
+    `data` is the session as plain data: hand it to another client (another thread, process or
+    event loop) with `client.session(data)`. Make sessions with `client.create()`, `client.get()`
+    or `client.session()`, not with this constructor.
+    """
 
     def __init__(self, client: ClientBase[M], data: SessionData) -> None:
         self._client: ClientBase[M] = client
         self._driver = client._driver
-        self.session_id = data.session_id
-        self.resource_url = data.resource_url
-        self.app_instance_id = data.app_instance_id
-        self.resource_id = data.resource_id
-        self.image_id = data.image_id
+        self.data = data
         self.command: Command[M] = Command(self)
         self.agent: Agent[M] = Agent(self)
+
+    @property
+    def session_id(self) -> str:
+        """The session's id."""
+        return self.data.session_id
+
+    @property
+    def resource_url(self) -> str:
+        """The desktop URL; it carries an auth code, so keep it out of logs."""
+        return self.data.resource_url
+
+    @property
+    def app_instance_id(self) -> str:
+        """The app instance the session runs in."""
+        return self.data.app_instance_id
+
+    @property
+    def resource_id(self) -> str:
+        """The cloud resource behind the session."""
+        return self.data.resource_id
+
+    @property
+    def image_id(self) -> str:
+        """The image the session was created from ("" when the service did not say)."""
+        return self.data.image_id
 
     def __repr__(self) -> str:  # the resource URL carries an auth code: never shown
         return f"Session(session_id={self.session_id!r}, image_id={self.image_id!r})"
@@ -53,7 +80,9 @@ class Session(Bound[M]):
         return sessions.delete(self._client, self.session_id, sync_context)
 
     @operation
-    def pause(self, timeout: float = 600, poll_interval: float = 2.0) -> Op[SessionPauseResult]:
+    def pause(
+        self, timeout: float = WAIT_TIMEOUT_S, poll_interval: float = POLL_INTERVAL_S
+    ) -> Op[SessionPauseResult]:
         """Pause this session and wait for PAUSED."""
         return sessions.pause(self._client, self.session_id, timeout, poll_interval)
 
@@ -63,7 +92,9 @@ class Session(Bound[M]):
         return sessions.pause(self._client, self.session_id, None)
 
     @operation
-    def resume(self, timeout: float = 600, poll_interval: float = 2.0) -> Op[SessionResumeResult]:
+    def resume(
+        self, timeout: float = WAIT_TIMEOUT_S, poll_interval: float = POLL_INTERVAL_S
+    ) -> Op[SessionResumeResult]:
         """Resume this session and wait for RUNNING."""
         return sessions.resume(self._client, self.session_id, timeout, poll_interval)
 

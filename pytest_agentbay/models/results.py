@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..client.modes import M
 from ..errors import AgentBayError
+from .modes import M
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the Session facade lives in the client layer, above this one
     from ..client.session import Session
 
 R = TypeVar("R", bound="ApiResult")
@@ -39,10 +40,37 @@ class ApiResult(BaseModel):
         )
 
 
+@dataclass(frozen=True)
+class SessionData:
+    """What a session is, as plain data: what `create`/`get` found, and what a client binds to a
+    `Session` with `client.session(data)`. The secret-bearing URL stays out of repr."""
+
+    session_id: str
+    resource_url: str = ""
+    app_instance_id: str = ""
+    resource_id: str = ""
+    image_id: str = ""
+
+    def __repr__(self) -> str:
+        return f"SessionData(session_id={self.session_id!r}, image_id={self.image_id!r})"
+
+
+class SessionDataResult(ApiResult):
+    """What the `create`/`get` operations return: the session as plain data, before a client
+    binds it (`SessionResult` is what users see)."""
+
+    data: SessionData | None = None
+
+
 class SessionResult(ApiResult, Generic[M]):
     """`create()` and `get()`: the session object on success."""
 
-    session: Session[M] | None = None
+    # Type checkers see the facade; at run time the field keeps whatever the client put there,
+    # so this layer needs nothing from the client layer above it.
+    if TYPE_CHECKING:
+        session: Session[M] | None = None
+    else:
+        session: Any = None
 
 
 class SessionSummary(BaseModel):

@@ -12,7 +12,7 @@ import pytest
 
 from ..client.agentbay import AgentBay, AsyncAgentBay
 from ..client.config import Config
-from ..client.config import resolve as resolve_client
+from ..client.config import resolve_settings as resolve_client
 from ..client.drivers import Observer
 from ..redact import mask_key
 from .options import resolve

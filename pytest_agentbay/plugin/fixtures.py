@@ -14,9 +14,8 @@ import pytest
 import pytest_asyncio
 
 from ..client.agentbay import AgentBay, AsyncAgentBay
-from ..client.modes import Async, Sync
 from ..client.session import Session
-from ..protocol.ops import SessionData
+from ..models.modes import Async, Sync
 from .control import EmulatorControl
 from .run import get_run
 
@@ -98,14 +97,7 @@ def _async_view(name: str, sync_name: str, doc: str) -> Any:
         request: pytest.FixtureRequest, async_agentbay_client: AsyncAgentBay
     ) -> Session[Async]:
         shared: Session[Sync] = request.getfixturevalue(sync_name)
-        data = SessionData(
-            shared.session_id,
-            shared.resource_url,
-            shared.app_instance_id,
-            shared.resource_id,
-            shared.image_id,
-        )
-        return async_agentbay_client._make_session(data)
+        return async_agentbay_client.session(shared.data)
 
     fixture.__doc__ = doc  # before decorating: `pytest --fixtures` reads the function's
     return pytest_asyncio.fixture(name=name)(fixture)

@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ..models.params import CreateSessionParams
-from ..models.results import SessionResult
-from ..protocol.ops import SessionData
+from ..models.results import SessionData, SessionResult
 from .tracker import WORKER_LABEL
 
 if TYPE_CHECKING:
@@ -171,7 +170,7 @@ def claim(run: Run, node: pytest.Item | pytest.Collector, params: CreateSessionP
             **{k: v for k, v in record.items() if k != "data"}
         )
         run.checked(failed, node, params)
-    session = run.client._make_session(SessionData(**record["data"]))
+    session = run.client.session(SessionData(**record["data"]))
     session.set_labels(params.labels)  # the test's own labels: run, worker, test, created
     run.tracker.alive[session.session_id] = time.monotonic()
     return session

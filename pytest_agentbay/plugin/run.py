@@ -15,8 +15,7 @@ import pytest
 from ..client.agentbay import AgentBay, AsyncAgentBay
 from ..client.session import Session
 from ..models.params import CreateSessionParams
-from ..models.results import DeleteResult, SessionResult
-from ..protocol.ops import SessionData
+from ..models.results import DeleteResult, SessionData, SessionResult
 from .backend import Backend
 from .fleet import Fleet, Slot
 from .markers import session_params
@@ -235,7 +234,7 @@ class Run:
         with self.fleet.shared_session_lock() as record:
             if record.exists():
                 data = SessionData(**json.loads(record.read_text()))
-                session = self.client._make_session(data)
+                session = self.client.session(data)
             else:
                 session = self.create(node, labels={WORKER_LABEL: FLEET_WORKER})
                 self.tracker.alive.pop(session.session_id, None)  # the controller deletes it

@@ -18,8 +18,8 @@ from typing import Any
 
 from ..errors import AgentBayError
 from ..protocol.calls import tool_reply
+from ..protocol.codec import Call, Failure, RawReply, decode
 from ..protocol.tools import command_result
-from ..protocol.wire import Call, Failure, RawReply, decode
 from ..redact import redact
 
 LABEL_PREFIX = "pytest-agentbay"

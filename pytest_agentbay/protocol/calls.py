@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..errors import ApiError, ProtocolError, ThrottlingError, TransportError
-from .wire import Call, Envelope, Failure, RawReply, Sleep, decode
+from .codec import Call, Envelope, Failure, RawReply, Sleep, decode
 
 T = TypeVar("T")
 Effect = Call | Sleep
@@ -30,9 +30,6 @@ class RetryPolicy:
     def delay(self, attempt: int, hint: float | None = None) -> float:
         """Seconds to wait before try number `attempt + 1`."""
         return min(hint if hint else self.base_delay * 2**attempt, self.max_delay)
-
-
-NO_RETRY = RetryPolicy(attempts=1)
 
 
 def _failure(action: str, failure: Failure) -> TransportError:

@@ -65,6 +65,11 @@ class PollTarget:
         return None if status in self.passing else False
 
 
+# How long `pause()`/`resume()` wait for the goal status by default, and how often they look:
+# the official SDK's defaults.
+WAIT_TIMEOUT_S: float = 600
+POLL_INTERVAL_S = 2.0
+
 POLL_TARGETS: dict[str, PollTarget] = {
     "PauseSessionAsync": PollTarget(Status.PAUSED, frozenset({Status.PAUSING})),
     "ResumeSessionAsync": PollTarget(Status.RUNNING, frozenset({Status.RESUMING})),

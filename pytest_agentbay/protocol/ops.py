@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from ..errors import AgentBayError
@@ -15,28 +14,11 @@ P = ParamSpec("P")
 R = TypeVar("R", bound=ApiResult)
 
 
-@dataclass(frozen=True)
-class SessionData:
-    """What a Session object is made of (the secret-bearing URL stays out of repr)."""
-
-    session_id: str
-    resource_url: str = ""
-    app_instance_id: str = ""
-    resource_id: str = ""
-    image_id: str = ""
-
-    def __repr__(self) -> str:
-        return f"SessionData(session_id={self.session_id!r}, image_id={self.image_id!r})"
-
-
 class Context(Protocol):
     """What operations need from the client that runs them."""
 
     retry: RetryPolicy
     region_id: str
-
-    def _make_session(self, data: SessionData) -> Any:
-        """A Session object bound to the same client."""
 
 
 def guarded(doing: str, result: type[R]) -> Callable[[Callable[P, Op[R]]], Callable[P, Op[R]]]:
@@ -69,11 +51,3 @@ def require_positive(value: Any, what: str) -> None:
     """ValueError unless `value` is a positive number."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise ValueError(f"{what} must be a positive number, got {value!r}")
-
-
-def text(data: Mapping[str, Any], *names: str) -> str:
-    """The first present field among `names`, as a string."""
-    for name in names:
-        if data.get(name) not in (None, ""):
-            return str(data[name])
-    return ""

@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from .._version import __version__
 from ..errors import ApiError, ProtocolError
 from ..models.params import CreateSessionParams, check_labels
 from ..models.results import (
@@ -14,23 +15,25 @@ from ..models.results import (
     GetSessionData,
     GetSessionResult,
     OperationResult,
+    SessionData,
+    SessionDataResult,
     SessionInfo,
     SessionListResult,
     SessionPauseResult,
-    SessionResult,
     SessionResumeResult,
     SessionSummary,
 )
 from .calls import Op, call
-from .lifecycle import POLL_TARGETS, Status
-from .ops import Context, SessionData, guarded, require_id, require_positive, text
-from .wire import SDK_VERSION, Sleep
+from .codec import Sleep, as_dict, text
+from .context_sync import sync_before_delete
+from .lifecycle import POLL_INTERVAL_S, POLL_TARGETS, WAIT_TIMEOUT_S, Status
+from .ops import Context, guarded, require_id, require_positive
 
 SDK_STATS = json.dumps(
     {
         "source": "sdk",
         "sdk_language": "python",
-        "sdk_version": SDK_VERSION,
+        "sdk_version": __version__,
         "is_release": True,
         "framework": "pytest-agentbay",
     },
@@ -41,10 +44,6 @@ NOT_FOUND = "InvalidMcpSession.NotFound"
 # Deletion usually completes within a moment: poll soon, then back off to the SDK's 1 s.
 DELETE_FIRST_POLL = 0.05
 DELETE_LIMIT_S = 300.0
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 def _session_data(data: dict[str, Any], image_id: str = "") -> SessionData:
@@ -60,8 +59,8 @@ def _session_data(data: dict[str, Any], image_id: str = "") -> SessionData:
     )
 
 
-@guarded("create session", SessionResult)
-def create(ctx: Context, params: CreateSessionParams | None = None) -> Op[SessionResult[Any]]:
+@guarded("create session", SessionDataResult)
+def create(ctx: Context, params: CreateSessionParams | None = None) -> Op[SessionDataResult]:
     """CreateMcpSession with the image, labels and settings of `params`."""
     params = params or CreateSessionParams()
     body: dict[str, Any] = {"LoginRegionId": ctx.region_id, "SdkStats": SDK_STATS}
@@ -74,11 +73,11 @@ def create(ctx: Context, params: CreateSessionParams | None = None) -> Op[Sessio
     }
     body.update({k: v for k, v in optional.items() if v is not None})
     envelope = yield from call("CreateMcpSession", body, ctx.retry)
-    data = _dict(envelope.data)
+    data = as_dict(envelope.data)
     if data.get("Success") is False:
         raise ApiError(text(data, "ErrMsg") or "refused", request_id=envelope.request_id)
-    session = ctx._make_session(_session_data(data, params.image_id or ""))
-    return SessionResult(request_id=envelope.request_id, success=True, session=session)
+    found = _session_data(data, params.image_id or "")
+    return SessionDataResult(request_id=envelope.request_id, success=True, data=found)
 
 
 @guarded("list sessions", SessionListResult)
@@ -102,7 +101,7 @@ def list_sessions(
             if not token:
                 raise ApiError(f"Cannot reach page {page}: No more pages available")
             body = {**body, "NextToken": token}
-    rows = [_dict(item) for item in envelope.data or []]
+    rows = [as_dict(item) for item in envelope.data or []]
     sessions = [
         SessionSummary(
             session_id=text(row, "SessionId"),
@@ -129,7 +128,7 @@ def get_session(ctx: Context, session_id: str) -> Op[GetSessionResult]:
     """GetSession: the raw session record."""
     require_id(session_id)
     envelope = yield from call("GetSession", {"SessionId": session_id}, ctx.retry)
-    data = _dict(envelope.data)
+    data = as_dict(envelope.data)
     record = GetSessionData(
         session_id=text(data, "SessionId"),
         status=text(data, "Status"),
@@ -152,41 +151,13 @@ def get_session(ctx: Context, session_id: str) -> Op[GetSessionResult]:
     )
 
 
-@guarded("get session", SessionResult)
-def get(ctx: Context, session_id: str) -> Op[SessionResult[Any]]:
-    """GetSession, returning a Session object to work with."""
+@guarded("get session", SessionDataResult)
+def get(ctx: Context, session_id: str) -> Op[SessionDataResult]:
+    """GetSession, as the data a client binds to a Session object."""
     require_id(session_id)
     envelope = yield from call("GetSession", {"SessionId": session_id}, ctx.retry)
-    session = ctx._make_session(_session_data(_dict(envelope.data)))
-    return SessionResult(request_id=envelope.request_id, success=True, session=session)
-
-
-def _sync_context(ctx: Context, session_id: str) -> Op[None]:
-    """SyncContext, then GetContextInfo until every upload/download is done. Failures tolerated."""
-    try:
-        yield from call("SyncContext", {"SessionId": session_id}, ctx.retry, auth_in_query=True)
-        delay = 0.5
-        for _ in range(150):
-            envelope = yield from call("GetContextInfo", {"SessionId": session_id}, ctx.retry)
-            if not _pending_context_tasks(_dict(envelope.data).get("ContextStatus")):
-                return
-            yield Sleep(delay)
-            delay = min(delay * 1.1, 5.0)
-    except ApiError:
-        return
-
-
-def _pending_context_tasks(status: Any) -> bool:
-    try:
-        groups = json.loads(status) if status else []
-        items = [i for g in groups for i in json.loads(_dict(g).get("data") or "[]")]
-    except (ValueError, TypeError):
-        return False
-    return any(
-        _dict(i).get("taskType") in ("upload", "download")
-        and _dict(i).get("status") not in ("Success", "Failed")
-        for i in items
-    )
+    found = _session_data(as_dict(envelope.data))
+    return SessionDataResult(request_id=envelope.request_id, success=True, data=found)
 
 
 @guarded("delete session", DeleteResult)
@@ -195,7 +166,7 @@ def delete(ctx: Context, session_id: str, sync_context: bool = False) -> Op[Dele
     until FINISH or not-found, for at most 300 s."""
     require_id(session_id)
     if sync_context:
-        yield from _sync_context(ctx, session_id)
+        yield from sync_before_delete(ctx, session_id)
     envelope = yield from call("DeleteSessionAsync", {"SessionId": session_id}, ctx.retry)
     waited, delay = 0.0, DELETE_FIRST_POLL
     while waited < DELETE_LIMIT_S:
@@ -203,7 +174,7 @@ def delete(ctx: Context, session_id: str, sync_context: bool = False) -> Op[Dele
             detail = yield from call(
                 "GetSessionDetail", {}, ctx.retry, query={"SessionId": session_id}
             )
-            if text(_dict(detail.data), "Status") == Status.FINISH:
+            if text(as_dict(detail.data), "Status") == Status.FINISH:
                 break
         except ApiError as error:
             if error.code == NOT_FOUND or "not found" in error.message.lower():
@@ -231,7 +202,7 @@ def _transition(
     for _ in range(max(1, math.ceil(timeout / poll_interval))):
         try:
             got = yield from call("GetSession", {"SessionId": session_id}, ctx.retry)
-            status = text(_dict(got.data), "Status")
+            status = text(as_dict(got.data), "Status")
         except ApiError:
             status = ""  # a failed poll is not a verdict; keep polling, as the SDK does
         verdict = target.verdict(status) if status else None
@@ -252,7 +223,10 @@ def _waiting(action: str, result: type[W], doing: str) -> Callable[..., Op[W]]:
 
     @guarded(doing, result)
     def operation(
-        ctx: Context, session_id: str, timeout: float | None = 600, poll_interval: float = 2.0
+        ctx: Context,
+        session_id: str,
+        timeout: float | None = WAIT_TIMEOUT_S,
+        poll_interval: float = POLL_INTERVAL_S,
     ) -> Op[W]:
         request_id, status = yield from _transition(ctx, action, session_id, timeout, poll_interval)
         return result(request_id=request_id, success=True, status=status)
@@ -268,8 +242,8 @@ resume = _waiting("ResumeSessionAsync", SessionResumeResult, "resume session")
 def info(ctx: Context, session_id: str) -> Op[OperationResult]:
     """GetMcpResource: the session's desktop details."""
     envelope = yield from call("GetMcpResource", {"SessionId": require_id(session_id)}, ctx.retry)
-    data = _dict(envelope.data)
-    desktop = _dict(data.get("DesktopInfo"))
+    data = as_dict(envelope.data)
+    desktop = as_dict(data.get("DesktopInfo"))
     details = SessionInfo(
         session_id=text(data, "SessionId"),
         resource_url=text(data, "ResourceUrl"),
@@ -287,7 +261,7 @@ def info(ctx: Context, session_id: str) -> Op[OperationResult]:
 def get_labels(ctx: Context, session_id: str) -> Op[OperationResult]:
     """GetLabel: the session's labels as a dict."""
     envelope = yield from call("GetLabel", {"SessionId": require_id(session_id)}, ctx.retry)
-    raw = _dict(envelope.data).get("Labels") or "{}"
+    raw = as_dict(envelope.data).get("Labels") or "{}"
     labels = json.loads(raw) if isinstance(raw, str) else raw
     return OperationResult(request_id=envelope.request_id, success=True, data=labels)
 

@@ -10,8 +10,8 @@ from ..errors import ApiError
 from ..models.params import AgentOptions
 from ..models.results import CommandResult, ExecutionResult, InitializationResult, QueryResult
 from .calls import Op, ToolReply, call_tool, payload
-from .ops import Context, guarded, require_id, require_positive, text
-from .wire import Sleep
+from .codec import Sleep, as_dict, text
+from .ops import Context, guarded, require_id, require_positive
 
 TASK_POLL_SECONDS = 3.0
 TERMINAL_TASK_STATUSES = frozenset({"finished", "failed", "unsupported"})
@@ -96,8 +96,7 @@ def execute_command(
 def _task_fields(reply: ToolReply) -> dict[str, Any]:
     if reply.is_error:
         raise ApiError(reply.text or "tool error", request_id=reply.request_id)
-    value = payload(reply.text)
-    return value if isinstance(value, dict) else {}
+    return as_dict(payload(reply.text))
 
 
 def _product(value: Any) -> str:

@@ -18,13 +18,13 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
 
+from .._version import __version__
 from ..errors import ApiError, ProtocolError, ThrottlingError
 
 API_VERSION = "2025-05-06"
-SDK_VERSION = "0.1.0"
 USER_AGENT = (
     f"AlibabaCloud ({platform.system()}; {platform.machine()}) "
-    f"Python/{platform.python_version()} pytest-agentbay/{SDK_VERSION} TeaDSL/2"
+    f"Python/{platform.python_version()} pytest-agentbay/{__version__} TeaDSL/2"
 )
 
 
@@ -76,14 +76,6 @@ class Envelope:
     body: Mapping[str, Any]
 
 
-def form_value(value: Any) -> str:
-    """A parameter as the official SDK renders it: `True`/`False`, decimal ints, strings as is.
-
-    JSON-in-a-field values (Labels, Args) arrive here already serialised by their operation,
-    because the two differ in ASCII escaping."""
-    return str(value)
-
-
 def encode(
     call: Call, api_key: str, now: datetime | None = None
 ) -> tuple[str, bytes, dict[str, str]]:
@@ -106,12 +98,21 @@ def encode(
         "user-agent": USER_AGENT,
         "content-type": "application/x-www-form-urlencoded",
     }
-    encoded_query = urlencode([(k, form_value(v)) for k, v in query.items()])
-    encoded_body = urlencode(sorted((k, form_value(v)) for k, v in body.items()))
+    # Values as the official SDK renders them: `str()` gives `True`/`False` and decimal ints.
+    # JSON-in-a-field values (Labels, Args) arrive already serialised by their operation,
+    # because the two differ in ASCII escaping.
+    encoded_query = urlencode([(k, str(v)) for k, v in query.items()])
+    encoded_body = urlencode(sorted((k, str(v)) for k, v in body.items()))
     return encoded_query, encoded_body.encode(), headers
 
 
-def _first(body: Mapping[str, Any], *names: str) -> str:
+def as_dict(value: Any) -> dict[str, Any]:
+    """`value` if it is a JSON object, else an empty one (replies may omit or garble a field)."""
+    return value if isinstance(value, dict) else {}
+
+
+def text(body: Mapping[str, Any], *names: str) -> str:
+    """The first present field among `names`, as a string ("" when none is)."""
     for name in names:
         if body.get(name) not in (None, ""):
             return str(body[name])
@@ -142,9 +143,9 @@ def decode(action: str, reply: RawReply, *, check_success: bool = True) -> Envel
         raise ProtocolError(
             f"{action}: HTTP {reply.status} reply is not a JSON object", http_status=reply.status
         )
-    request_id = _first(body, "RequestId", "requestId")
-    code = _first(body, "Code", "code")
-    message = _first(body, "Message", "message") or _first(body, "Description", "description")
+    request_id = text(body, "RequestId", "requestId")
+    code = text(body, "Code", "code")
+    message = text(body, "Message", "message") or text(body, "Description", "description")
     where = {"code": code, "request_id": request_id, "http_status": reply.status}
     retry_after = _retry_after(reply.headers)
     if retry_after or code.startswith("Throttling"):

@@ -129,8 +129,8 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     return value / 1000 if value > 0 else None
 
 
-def decode(action: str, reply: RawReply, *, check_success: bool = True) -> Envelope:
-    """The envelope of `reply`, or the exception that says what went wrong."""
+def _json_object(action: str, reply: RawReply) -> dict[str, Any]:
+    """The reply body as a JSON object, or the ProtocolError that says it is not one."""
     try:
         body = json.loads(reply.content or b"null")
     except ValueError:
@@ -143,23 +143,30 @@ def decode(action: str, reply: RawReply, *, check_success: bool = True) -> Envel
         raise ProtocolError(
             f"{action}: HTTP {reply.status} reply is not a JSON object", http_status=reply.status
         )
+    return body
+
+
+def decode(action: str, reply: RawReply, *, check_success: bool = True) -> Envelope:
+    """The envelope of `reply`, or the exception that says what went wrong."""
+    body = _json_object(action, reply)
     request_id = text(body, "RequestId", "requestId")
     code = text(body, "Code", "code")
     message = text(body, "Message", "message") or text(body, "Description", "description")
-    where = {"code": code, "request_id": request_id, "http_status": reply.status}
     retry_after = _retry_after(reply.headers)
     if retry_after or code.startswith("Throttling"):
-        raise ThrottlingError(message or "throttled", retry_after=retry_after, **where)
-    if reply.status >= 400:
-        raise ApiError(
-            message or f"HTTP {reply.status} from {action}",
+        raise ThrottlingError(
+            message or "throttled",
+            retry_after=retry_after,
             code=code,
             request_id=request_id,
             http_status=reply.status,
         )
-    if check_success and body.get("Success") is False:
+    if reply.status >= 400 or (check_success and body.get("Success") is False):
+        fallback = f"{action} did not succeed"
+        if reply.status >= 400:
+            fallback = f"HTTP {reply.status} from {action}"
         raise ApiError(
-            message or f"{action} did not succeed",
+            message or fallback,
             code=code,
             request_id=request_id,
             http_status=reply.status,

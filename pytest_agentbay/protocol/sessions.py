@@ -80,6 +80,15 @@ def create(ctx: Context, params: CreateSessionParams | None = None) -> Op[Sessio
     return SessionDataResult(request_id=envelope.request_id, success=True, data=found)
 
 
+def _summary(row: dict[str, Any]) -> SessionSummary:
+    return SessionSummary(
+        session_id=text(row, "SessionId"),
+        status=text(row, "SessionStatus") or "UNKNOWN",
+        app_instance_id=text(row, "AppInstanceId"),
+        image_id=text(row, "ImageId"),
+    )
+
+
 @guarded("list sessions", SessionListResult)
 def list_sessions(
     ctx: Context,
@@ -101,16 +110,7 @@ def list_sessions(
             if not token:
                 raise ApiError(f"Cannot reach page {page}: No more pages available")
             body = {**body, "NextToken": token}
-    rows = [as_dict(item) for item in envelope.data or []]
-    sessions = [
-        SessionSummary(
-            session_id=text(row, "SessionId"),
-            status=text(row, "SessionStatus") or "UNKNOWN",
-            app_instance_id=text(row, "AppInstanceId"),
-            image_id=text(row, "ImageId"),
-        )
-        for row in rows
-    ]
+    sessions = [_summary(as_dict(row)) for row in envelope.data or []]
     top = envelope.body
     return SessionListResult(
         request_id=envelope.request_id,

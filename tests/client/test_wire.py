@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import re
 from typing import Any
 
 import pytest
 
+import pytest_agentbay
 from pytest_agentbay import AgentOptions, CreateSessionParams
 
 from .conftest import KEY, FakeService, envelope, resolve, tool
@@ -172,3 +174,12 @@ async def test_sync_context_puts_key_in_query(client: Any, service: FakeService)
         "DeleteSessionAsync",
         "GetSessionDetail",
     ]
+
+
+async def test_the_installed_version_is_the_one_sent(client: Any, service: FakeService) -> None:
+    await created(client, service)
+    seen = service.last("CreateMcpSession")
+    version = importlib.metadata.version("pytest-agentbay")
+    assert pytest_agentbay.__version__ == version
+    assert f"pytest-agentbay/{version} " in seen.headers["user-agent"]
+    assert json.loads(seen.form["SdkStats"])["sdk_version"] == version

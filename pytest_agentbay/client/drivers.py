@@ -45,7 +45,7 @@ def _is_loopback(base_url: str) -> bool:
 Observer = Callable[[Call, "RawReply | Failure", float], None]
 
 
-class _Wire:
+class _DriverBase:
     """What both drivers share: building the httpx request, and reading what came back.
 
     An `observer`, if given, sees every call with its outcome and duration in seconds (the
@@ -96,7 +96,7 @@ class _Wire:
         return result
 
 
-class SyncDriver(_Wire):
+class SyncDriver(_DriverBase):
     """Runs operations to completion, blocking."""
 
     http: httpx.Client
@@ -124,7 +124,7 @@ class SyncDriver(_Wire):
         self.http.close()
 
 
-class AsyncDriver(_Wire):
+class AsyncDriver(_DriverBase):
     """Runs operations as coroutines."""
 
     http: httpx.AsyncClient

@@ -17,7 +17,7 @@ from ..models.results import (
     SessionPauseResult,
     SessionResumeResult,
 )
-from ..protocol import sessions, tools
+from ..protocol import mcp_tools, sessions
 from ..protocol.calls import Op
 from ..protocol.lifecycle import POLL_INTERVAL_S, WAIT_TIMEOUT_S
 from .drivers import Bound, operation
@@ -133,7 +133,7 @@ class Command(_Service[M]):
         envs: dict[str, str] | None = None,
     ) -> Op[CommandResult]:
         """Run `command` with bash; `cwd` and `envs` apply to the process, not the shell text."""
-        return tools.execute_command(
+        return mcp_tools.execute_command(
             self._client, self._session.session_id, command, timeout_ms, cwd, envs
         )
 
@@ -141,7 +141,7 @@ class Command(_Service[M]):
 class Computer(_Service[M]):
     """`session.agent.computer`: natural-language tasks on the desktop."""
 
-    _tools = tools.COMPUTER
+    _tools = mcp_tools.COMPUTER
 
     @operation
     def execute_task(self, task: str) -> Op[ExecutionResult]:
@@ -169,7 +169,7 @@ class Computer(_Service[M]):
 class Browser(Computer[M]):
     """`session.agent.browser`: natural-language tasks in the browser."""
 
-    _tools = tools.BROWSER
+    _tools = mcp_tools.BROWSER
 
     @operation
     def initialize(self, options: AgentOptions | None = None) -> Op[InitializationResult]:

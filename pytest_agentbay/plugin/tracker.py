@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import AgentBayError
 from ..protocol.calls import tool_reply
 from ..protocol.codec import Call, Failure, RawReply, decode
-from ..protocol.tools import command_result
+from ..protocol.mcp_tools import command_result
 from ..redact import redact
 
 LABEL_PREFIX = "pytest-agentbay"

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from ..plugin.tracker import LABEL_PREFIX
+from ..labels import LABEL_PREFIX
 
 Params = dict[str, str]
 Key = tuple[tuple[str, str], ...]

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ..labels import WORKER_LABEL
 from ..models.params import CreateSessionParams
 from ..models.results import SessionData, SessionResult
-from .tracker import WORKER_LABEL
 
 if TYPE_CHECKING:
     from .run import Run

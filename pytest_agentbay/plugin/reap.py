@@ -6,9 +6,9 @@ import time
 
 import pytest
 
+from ..labels import CREATED_LABEL, OWNER, OWNER_LABEL
 from .backend import choose
 from .options import resolve
-from .tracker import CREATED_LABEL, OWNER_LABEL
 
 
 def reap(config: pytest.Config) -> int:
@@ -22,7 +22,7 @@ def reap(config: pytest.Config) -> int:
             ids: list[str] = []
             page = 1
             while True:
-                listed = client.list(labels={OWNER_LABEL: "pytest-agentbay"}, page=page, limit=50)
+                listed = client.list(labels={OWNER_LABEL: OWNER}, page=page, limit=50)
                 if not listed.success:
                     write(f"agentbay reap: listing sessions failed: {listed.error_message}")
                     return 1

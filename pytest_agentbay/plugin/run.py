@@ -14,13 +14,14 @@ import pytest
 
 from ..client.agentbay import AgentBay, AsyncAgentBay
 from ..client.session import Session
+from ..labels import RUN_LABEL, WORKER_LABEL, tags
 from ..models.params import CreateSessionParams
 from ..models.results import DeleteResult, SessionData, SessionResult
 from .backend import Backend
 from .fleet import Fleet, Slot
 from .markers import session_params
 from .planner import Planner, claim
-from .tracker import RUN_LABEL, WORKER_LABEL, Tracker, tags
+from .tracker import Tracker
 
 DELETERS = 4  # background deletes at once per process
 FLEET_WORKER = "fleet"  # worker label of the fleet-wide shared session: no worker owns it

@@ -6,7 +6,6 @@ sessions each test used. Reports and the summary read from it; nothing here does
 
 from __future__ import annotations
 
-import hashlib
 import json
 import statistics
 import time
@@ -22,24 +21,7 @@ from ..protocol.codec import Call, Failure, RawReply, decode
 from ..protocol.mcp_tools import command_result
 from ..redact import redact
 
-LABEL_PREFIX = "pytest-agentbay"
-OWNER_LABEL = f"{LABEL_PREFIX}.owner"
-RUN_LABEL = f"{LABEL_PREFIX}.run"
-WORKER_LABEL = f"{LABEL_PREFIX}.worker"
-TEST_LABEL = f"{LABEL_PREFIX}.test"
-CREATED_LABEL = f"{LABEL_PREFIX}.created"
 TAIL = 400  # characters of output kept per stream in failure reports
-
-
-def tags(run_id: str, worker: str, nodeid: str) -> dict[str, str]:
-    """The labels every session of this plugin carries, for cleanup and reaping."""
-    return {
-        OWNER_LABEL: "pytest-agentbay",
-        RUN_LABEL: run_id,
-        WORKER_LABEL: worker,
-        TEST_LABEL: hashlib.sha1(nodeid.encode()).hexdigest()[:12],
-        CREATED_LABEL: str(int(time.time())),
-    }
 
 
 @dataclass

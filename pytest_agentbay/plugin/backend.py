@@ -15,9 +15,13 @@ from ..client.config import Config
 from ..client.config import resolve_settings as resolve_client
 from ..client.drivers import Observer
 from ..redact import mask_key
-from .options import resolve
+from .options import setting
 
 ENV_NAMES = ("AGENTBAY_ENDPOINT", "AGENTBAY_API_KEY", "AGENTBAY_REGION_ID")
+NEEDS_AGENTBAY = (
+    "needs AgentBay: run with `pytest --agentbay` (local backend, no key needed; the cloud "
+    "when AGENTBAY_API_KEY is set)"
+)
 
 
 @dataclass
@@ -89,12 +93,19 @@ class Backend:
             self._server = None
 
 
+def required(backend: Backend | None) -> Backend:
+    """`backend`, or a skip that says how to run AgentBay tests."""
+    if backend is None:
+        pytest.skip(NEEDS_AGENTBAY)
+    return backend
+
+
 def choose(config: pytest.Config) -> Backend:
     """The backend for this run, started if local; UsageError when it cannot be had."""
     shared = getattr(config, "workerinput", {}).get("agentbay_backend")
     if shared:  # an xdist worker reaches the controller's backend
         return Backend(**shared)
-    kind = resolve(config, "agentbay_backend")
+    kind = setting(config, "agentbay_backend")
     key = os.environ.get("AGENTBAY_API_KEY", "").strip()
     if kind == "auto":
         kind = "cloud" if key else "local"

@@ -1,14 +1,15 @@
 """The plugin's fixtures: clients, sessions of every scope (sync and async), factories, control.
 
 Wider-scoped async sessions share the session, never a live async object: each test gets a
-fresh `AsyncAgentBay` in its own event loop, bound to the same session id.
+fresh `AsyncAgentBay` in its own event loop, bound to the same session id. Each fixture's scope
+comes from the table in `scopes.py`; pytest loads this module as a plugin of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar, cast
 
 import pytest
 import pytest_asyncio
@@ -18,6 +19,20 @@ from ..client.session import Session
 from ..models.modes import Async, Sync
 from .control import EmulatorControl
 from .run import get_run
+from .scopes import FIXTURES
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fixture(name: str) -> Callable[[F], F]:
+    """`pytest.fixture` with the name and scope of `name`'s row in the table."""
+    return cast("Callable[[F], F]", pytest.fixture(scope=FIXTURES[name].scope, name=name))
+
+
+def _async_fixture(name: str) -> Callable[[F], F]:
+    """`pytest_asyncio.fixture` with the name and scope of `name`'s row in the table."""
+    decorator = pytest_asyncio.fixture(scope=FIXTURES[name].scope, name=name)
+    return cast("Callable[[F], F]", decorator)
 
 
 class Endpoint(NamedTuple):
@@ -30,7 +45,7 @@ class Endpoint(NamedTuple):
         return f"Endpoint(endpoint={self.endpoint!r}, api_key='***')"
 
 
-@pytest.fixture(scope="session")
+@_fixture("agentbay_endpoint")
 def agentbay_endpoint(pytestconfig: pytest.Config) -> Endpoint:
     """The run's backend endpoint and API key (also exported as AGENTBAY_ENDPOINT and
     AGENTBAY_API_KEY while the local backend runs)."""
@@ -38,13 +53,13 @@ def agentbay_endpoint(pytestconfig: pytest.Config) -> Endpoint:
     return Endpoint(backend.endpoint, backend.api_key)
 
 
-@pytest.fixture(scope="session")
+@_fixture("agentbay_client")
 def agentbay_client(pytestconfig: pytest.Config) -> AgentBay:
     """A synchronous `AgentBay` client bound to the run's backend."""
-    return get_run(pytestconfig).client
+    return get_run(pytestconfig).leases.client
 
 
-@pytest_asyncio.fixture
+@_async_fixture("async_agentbay_client")
 async def async_agentbay_client(pytestconfig: pytest.Config) -> AsyncIterator[AsyncAgentBay]:
     """An `AsyncAgentBay` client bound to the run's backend, one per test (its event loop)."""
     run = get_run(pytestconfig)
@@ -53,43 +68,43 @@ async def async_agentbay_client(pytestconfig: pytest.Config) -> AsyncIterator[As
         yield client
 
 
-def _sync_session(scope: Any, name: str, doc: str) -> Any:
+def _sync_session(name: str, doc: str) -> Any:
     def fixture(request: pytest.FixtureRequest) -> Iterator[Session[Sync]]:
-        run = get_run(request.config)
-        lease = run.fleet_lease if scope == "session" else run.lease
+        leases = get_run(request.config).leases
+        lease = leases.fleet_lease if FIXTURES[name].owner == "run" else leases.lease
         with lease(request.node) as session:
             yield session
 
     fixture.__doc__ = doc  # before decorating: `pytest --fixtures` reads the function's
-    return pytest.fixture(scope=scope, name=name)(fixture)
+    return _fixture(name)(fixture)
 
 
 agentbay_session = _sync_session(
-    "function", "agentbay_session", "A session for this test, deleted when it ends."
+    "agentbay_session", "A session for this test, deleted when it ends."
 )
 agentbay_class_session = _sync_session(
-    "class", "agentbay_class_session", "A session shared by the tests of a class."
+    "agentbay_class_session", "A session shared by the tests of a class."
 )
 agentbay_module_session = _sync_session(
-    "module", "agentbay_module_session", "A session shared by the tests of a module."
+    "agentbay_module_session", "A session shared by the tests of a module."
 )
 agentbay_shared_session = _sync_session(
-    "session", "agentbay_shared_session", "One session for the whole run."
+    "agentbay_shared_session", "One session for the whole run."
 )
 
 
-@pytest_asyncio.fixture
+@_async_fixture("async_agentbay_session")
 async def async_agentbay_session(
     request: pytest.FixtureRequest, async_agentbay_client: AsyncAgentBay
 ) -> AsyncIterator[Session[Async]]:
     """An async session for this test, created and deleted in the test's event loop."""
-    run = get_run(request.config)
-    session = await run.acreate(async_agentbay_client, request.node)
+    leases = get_run(request.config).leases
+    session = await leases.acreate(async_agentbay_client, request.node)
     try:
         yield session
     finally:
-        if not run.keep(session.session_id, request.node):
-            run.deleted(session.session_id, await async_agentbay_client.delete(session))
+        if not leases.keep(session.session_id, request.node):
+            leases.deleted(session.session_id, await async_agentbay_client.delete(session))
 
 
 def _async_view(name: str, sync_name: str, doc: str) -> Any:
@@ -100,7 +115,7 @@ def _async_view(name: str, sync_name: str, doc: str) -> Any:
         return async_agentbay_client.session(shared.data)
 
     fixture.__doc__ = doc  # before decorating: `pytest --fixtures` reads the function's
-    return pytest_asyncio.fixture(name=name)(fixture)
+    return _async_fixture(name)(fixture)
 
 
 async_agentbay_class_session = _async_view(
@@ -120,41 +135,41 @@ async_agentbay_shared_session = _async_view(
 )
 
 
-@pytest.fixture
+@_fixture("agentbay_session_factory")
 def agentbay_session_factory(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
     """`factory(image=..., labels=..., **params)` creates sessions; all are deleted, concurrently,
     when the test ends."""
-    run = get_run(request.config)
+    leases = get_run(request.config).leases
     made: list[Session[Sync]] = []
 
     def factory(**overrides: Any) -> Session[Sync]:
-        session: Session[Sync] = run.create(request.node, **_image(overrides))
+        session: Session[Sync] = leases.create(request.node, **_image(overrides))
         made.append(session)
         return session
 
     yield factory
-    run.delete_all([s.session_id for s in made if not run.keep(s.session_id, request.node)])
+    leases.delete_all([s.session_id for s in made if not leases.keep(s.session_id, request.node)])
 
 
-@pytest_asyncio.fixture
+@_async_fixture("async_agentbay_session_factory")
 async def async_agentbay_session_factory(
     request: pytest.FixtureRequest, async_agentbay_client: AsyncAgentBay
 ) -> AsyncIterator[Callable[..., Any]]:
     """`await factory(image=..., **params)` creates async sessions; all are deleted,
     concurrently, when the test ends."""
-    run = get_run(request.config)
+    leases = get_run(request.config).leases
     made: list[Session[Async]] = []
 
     async def factory(**overrides: Any) -> Session[Async]:
-        session = await run.acreate(async_agentbay_client, request.node, **_image(overrides))
+        session = await leases.acreate(async_agentbay_client, request.node, **_image(overrides))
         made.append(session)
         return session
 
     yield factory
-    doomed = [s for s in made if not run.keep(s.session_id, request.node)]
+    doomed = [s for s in made if not leases.keep(s.session_id, request.node)]
     results = await asyncio.gather(*(async_agentbay_client.delete(s) for s in doomed))
     for session, result in zip(doomed, results, strict=True):
-        run.deleted(session.session_id, result)
+        leases.deleted(session.session_id, result)
 
 
 def _image(overrides: dict[str, Any]) -> dict[str, Any]:
@@ -163,7 +178,7 @@ def _image(overrides: dict[str, Any]) -> dict[str, Any]:
     return overrides
 
 
-@pytest.fixture
+@_fixture("agentbay_emulator")
 def agentbay_emulator(pytestconfig: pytest.Config) -> Iterator[EmulatorControl]:
     """Control of the local backend (latency, faults, quota, scripted agent results), reset
     after the test. Skips on other backends."""
@@ -176,8 +191,3 @@ def agentbay_emulator(pytestconfig: pytest.Config) -> Iterator[EmulatorControl]:
     finally:
         control.reset()
         control.close()
-
-
-AGENTBAY_FIXTURES = frozenset(
-    name for name in dir() if name.startswith(("agentbay_", "async_agentbay_"))
-)

@@ -110,15 +110,6 @@ class Fleet:
         marker.touch()
         return marker
 
-    def in_flight(self) -> int:
-        """Sessions made ahead and not claimed, being made ahead, or being deleted."""
-        return sum(
-            1
-            for p in self.path.iterdir()
-            if p.name.startswith("deleting-")
-            or (p.name.startswith("pool-") and p.suffix in (".pending", ".json"))
-        )
-
     # -- the fleet-wide shared session ------------------------------------------------------
 
     @contextmanager
@@ -139,3 +130,13 @@ class Fleet:
             for child in self.path.iterdir():
                 child.unlink(missing_ok=True)
             self.path.rmdir()
+
+
+def in_flight(directory: Path) -> int:
+    """Sessions made ahead and not claimed, being made ahead, or being deleted."""
+    return sum(
+        1
+        for p in directory.iterdir()
+        if p.name.startswith("deleting-")
+        or (p.name.startswith("pool-") and p.suffix in (".pending", ".json"))
+    )

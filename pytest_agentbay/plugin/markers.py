@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from ..models.params import CreateSessionParams
-from .options import resolve, resolve_labels
+from .options import merged_labels, setting
 
 MARKER = "agentbay"
 MARKER_HELP = (
@@ -70,6 +70,6 @@ def session_params(
         kwargs = _renamed(kwargs)
         labels.update(kwargs.pop("labels", None) or {})
         fields.update(kwargs)
-    image = resolve(config, "agentbay_image", marker=fields.pop("image_id", None))
-    labels = {**resolve_labels(config, labels), **tags}
+    image = setting(config, "agentbay_image", marker=fields.pop("image_id", None))
+    labels = {**merged_labels(config, labels), **tags}
     return CreateSessionParams(image_id=image, labels=labels, **fields)

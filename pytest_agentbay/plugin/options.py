@@ -1,7 +1,7 @@
 """Command-line options, their ini twins, and the one place settings are resolved.
 
 Precedence, highest first: command line > marker > ini file > environment > default. Markers
-only exist per test, so `resolve(..., marker=...)` takes the marker's value as an argument.
+only exist per test, so `setting(..., marker=...)` takes the marker's value as an argument.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def _ini_type(kind: str) -> Any:
     return {"bool": "bool", "linelist": "linelist"}.get(kind, "string")
 
 
-def resolve(config: pytest.Config, name: str, marker: Any = None) -> Any:
+def setting(config: pytest.Config, name: str, marker: Any = None) -> Any:
     """The value of setting `name`: command line > marker > ini > environment > default."""
     option = OPTIONS[name]
     cli = config.getoption(name)
@@ -160,7 +160,7 @@ def _convert(option: Option, raw: Any) -> Any:
     return raw
 
 
-def resolve_labels(config: pytest.Config, marker: dict[str, str]) -> dict[str, str]:
+def merged_labels(config: pytest.Config, marker: dict[str, str]) -> dict[str, str]:
     """Labels merge key by key, each key with the same precedence: command line > marker > ini."""
     ini = parse_labels(config.getini("agentbay_label") or [], "agentbay_label (ini)")
     cli = parse_labels(config.getoption("agentbay_label") or [], "--agentbay-label")

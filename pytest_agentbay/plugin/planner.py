@@ -14,6 +14,7 @@ import hashlib
 import json
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,51 +23,41 @@ import pytest
 from ..labels import WORKER_LABEL
 from ..models.params import CreateSessionParams
 from ..models.results import SessionData, SessionResult
+from .fleet import in_flight
+from .scopes import owner_node, used_by
 
 if TYPE_CHECKING:
-    from .run import Run
+    from .leases import Leases
 
 POOL_WORKER = "pool"  # worker label of a pre-created session nobody has claimed yet
 CLAIM_TIMEOUT_S = 120.0
-# Fixtures whose session the planner can create ahead, and the node that owns the session.
-PLANNED = {
-    "agentbay_session": "item",
-    "agentbay_class_session": "class",
-    "async_agentbay_class_session": "class",
-    "agentbay_module_session": "module",
-    "async_agentbay_module_session": "module",
-}
+Node = pytest.Item | pytest.Collector
+Create = Callable[[CreateSessionParams], SessionResult[Any]]
+ParamsFor = Callable[[Node], CreateSessionParams]
 
 
-def _owner(item: pytest.Item, scope: str) -> pytest.Item | pytest.Collector | None:
-    if scope == "item":
-        return item
-    return item.getparent(pytest.Class if scope == "class" else pytest.Module)
-
-
-def plan_of(run: Run, items: list[pytest.Item], by_size: bool) -> list[dict[str, Any]]:
+def plan_of(items: list[pytest.Item], params_for: ParamsFor, by_size: bool) -> list[dict[str, Any]]:
     """The sessions these tests need, in the order they will be needed: first use, or (under
     xdist's scheduler, which hands out the largest groups first) group size, then first use."""
     if any("agentbay_emulator" in getattr(item, "fixturenames", ()) for item in items):
         return []  # knobs (quota, one-off faults) a test sets would also hit creates made ahead
     plan: dict[str, dict[str, Any]] = {}
     for index, item in enumerate(items):
-        for name in getattr(item, "fixturenames", ()):
-            scope = PLANNED.get(name)
-            node = _owner(item, scope) if scope else None
+        for use in used_by(item):
+            node = owner_node(item, use.owner) if use.ahead and use.owner else None
             if node is None:
                 continue
-            entry = plan.setdefault(
-                node.nodeid,
-                {"key": node.nodeid, "first": index, "size": 0, "params": _params(run, node)},
-            )
-            entry["size"] += 1
+            key = node.nodeid
+            if key not in plan:
+                params = _params(params_for, node)
+                plan[key] = {"key": key, "first": index, "size": 0, "params": params}
+            plan[key]["size"] += 1
     order = sorted(plan.values(), key=lambda e: (-e["size"] if by_size else 0, e["first"]))
     return [{"key": e["key"], "params": e["params"]} for e in order]
 
 
-def _params(run: Run, node: pytest.Item | pytest.Collector) -> dict[str, Any]:
-    params = run.params(node)
+def _params(params_for: ParamsFor, node: Node) -> dict[str, Any]:
+    params = params_for(node)
     return params.model_copy(
         update={"labels": {**params.labels, WORKER_LABEL: POOL_WORKER}}
     ).model_dump(exclude_none=True)
@@ -80,10 +71,10 @@ class Planner:
     """Creates the planned sessions in plan order, keeping at most `ahead` sessions made (or
     being made) and not yet claimed, or being deleted: look-ahead, not the whole suite at once."""
 
-    def __init__(self, run: Run, ahead: int) -> None:
-        self.run = run
+    def __init__(self, create: Create, directory: Path, ahead: int) -> None:
+        self.create = create  # makes a session that the test claiming it will own
+        self.directory = directory  # the fleet's: slot files, and markers of deletes under way
         self.ahead = ahead
-        self.directory = run.fleet.path
         self.pool = concurrent.futures.ThreadPoolExecutor(ahead, "agentbay-planner")
         self.stop = threading.Event()
         self.feeder: threading.Thread | None = None
@@ -97,7 +88,7 @@ class Planner:
 
     def _feed(self, plan: list[dict[str, Any]]) -> None:
         for entry in plan:
-            while self.run.fleet.in_flight() >= self.ahead:
+            while in_flight(self.directory) >= self.ahead:
                 if self.stop.wait(0.01):
                     return
             if self.stop.is_set():
@@ -110,7 +101,7 @@ class Planner:
             self.pool.submit(self._create, entry)
 
     def _create(self, entry: dict[str, Any]) -> None:
-        result = self.run.client.create(CreateSessionParams(**entry["params"]))
+        result = self.create(CreateSessionParams(**entry["params"]))
         record: dict[str, Any] = {
             "success": result.success,
             "error_message": result.error_message,
@@ -118,7 +109,6 @@ class Planner:
             "request_id": result.request_id,
         }
         if result.session is not None:
-            self.run.tracker.alive.pop(result.session.session_id, None)  # the claimer's now
             record["data"] = {
                 "session_id": result.session.session_id,
                 "image_id": result.session.image_id,
@@ -145,10 +135,10 @@ class Planner:
         return ids
 
 
-def claim(run: Run, node: pytest.Item | pytest.Collector, params: CreateSessionParams) -> Any:
+def claim(leases: Leases, node: Node, params: CreateSessionParams) -> Any:
     """The pre-created session planned for `node`, relabelled as `params` says; None when there
     is none (the caller creates one). A create that failed ahead of time is a setup error."""
-    slot = _slot(run.fleet.path, node.nodeid)
+    slot = _slot(leases.fleet.path, node.nodeid)
     deadline = time.monotonic() + CLAIM_TIMEOUT_S
     while not slot.with_suffix(".json").exists():
         try:  # not started yet: take it off the plan and create at once instead of waiting
@@ -169,8 +159,8 @@ def claim(run: Run, node: pytest.Item | pytest.Collector, params: CreateSessionP
         failed: SessionResult[Any] = SessionResult(
             **{k: v for k, v in record.items() if k != "data"}
         )
-        run.checked(failed, node, params)
-    session = run.client.session(SessionData(**record["data"]))
+        leases.checked(failed, node, params)
+    session = leases.client.session(SessionData(**record["data"]))
     session.set_labels(params.labels)  # the test's own labels: run, worker, test, created
-    run.tracker.alive[session.session_id] = time.monotonic()
+    leases.tracker.alive[session.session_id] = time.monotonic()
     return session

@@ -8,16 +8,18 @@ from typing import Any
 
 import pytest
 
-from . import fixtures, options, recording
-from .fixtures import *  # noqa: F403 - pytest finds the fixtures in this module's namespace
-from .fleet import Fleet
+from . import options, recording
+from .backend import NEEDS_AGENTBAY
+from .leases import FAILED_KEY, USED_KEY
 from .markers import MARKER, MARKER_HELP, validate
 from .planner import plan_of
 from .reap import reap
-from .run import FAILED_KEY, RUN_KEY, USED_KEY, Run, get_run
-from .tracker import Tracker
+from .run import RUN_KEY, get_run, start_run
+from .scopes import NAMES
 
+pytest_plugins = ["pytest_agentbay.plugin.fixtures"]  # the fixtures: a plugin of their own
 VALIDATED_KEY = pytest.StashKey[bool]()  # every collected test's markers were checked
+REAPED_KEY = pytest.StashKey[int]()  # --agentbay-reap: its exit code
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -26,74 +28,54 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)  # "agentbay(...): ..." like pytest's own
-    workerinput: dict[str, Any] = getattr(config, "workerinput", {})
-    tracker = Tracker(workerinput.get("workerid", "main"), workerinput.get("agentbay_run_id"))
-    enabled = bool(options.resolve(config, "agentbay"))
-    max_sessions = options.resolve(config, "agentbay_max_sessions")
-    if max_sessions is not None and int(max_sessions) < 1:
-        raise pytest.UsageError(f"--agentbay-max-sessions must be 1 or more, got {max_sessions}")
-    run = Run(
-        config,
-        enabled,
-        tracker,
-        keep_on_failure=bool(options.resolve(config, "agentbay_keep_on_failure")),
-        fleet=Fleet(workerinput.get("agentbay_fleet")),
-        max_sessions=int(max_sessions) if max_sessions is not None else None,
-        shard=not options.resolve(config, "agentbay_no_shard"),
-        precreate=max(0, int(options.resolve(config, "agentbay_precreate"))),
-        is_worker=bool(workerinput),
-        uses_xdist=bool(workerinput) or bool(getattr(config.option, "numprocesses", None)),
-    )
-    config.stash[RUN_KEY] = run
+    run = config.stash[RUN_KEY] = start_run(config)
     if config.pluginmanager.hasplugin("xdist"):
         from .xdist import XdistHooks
 
         config.pluginmanager.register(XdistHooks(run), "agentbay-xdist")
-    options.resolve_labels(config, {})  # a malformed label stops the run at start
-    if enabled and not options.resolve(config, "agentbay_reap"):
-        from .backend import choose
-
-        run.backend = choose(config)
-        tracker.secrets.add(run.backend.api_key)
-    recording.configure(config, run)  # cassettes: record in live runs, else maybe replay
+    recording.configure(config, run)  # cassettes: record in live runs, replay without
 
 
-def pytest_cmdline_main(config: pytest.Config) -> int | None:
-    if options.resolve(config, "agentbay_reap"):
-        config._do_configure()
-        try:
-            return reap(config)
-        finally:
-            config._ensure_unconfigure()
-    return None
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session: pytest.Session) -> bool | None:
+    """--agentbay-reap collects nothing: the run reaps instead of running tests."""
+    return True if get_run(session.config).settings.reap else None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> bool | None:
+    """--agentbay-reap: delete this plugin's old sessions, in place of the test loop."""
+    if not get_run(session.config).settings.reap:
+        return None
+    session.config.stash[REAPED_KEY] = reap(session.config)
+    return True
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     run = get_run(config)
+    if run.settings.reap:
+        return ["agentbay: reaping old sessions (no tests run)"]
     if run.backend is None:
         return ["agentbay: off (tests that need AgentBay are skipped; run with --agentbay)"]
-    image = options.resolve(config, "agentbay_image")
+    image = options.setting(config, "agentbay_image")
     return [f"agentbay: {run.backend.describe()}, default image: {image}"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark tests that use AgentBay, check their markers, and skip them without --agentbay."""
     run = get_run(config)
-    skip = pytest.mark.skip(
-        reason="needs AgentBay: run with `pytest --agentbay` (local "
-        "backend, no key needed; the cloud when AGENTBAY_API_KEY is set)"
-    )
+    skip = pytest.mark.skip(reason=NEEDS_AGENTBAY)
     for item in items:
-        uses = fixtures.AGENTBAY_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        uses = NAMES.intersection(getattr(item, "fixturenames", ()))
         if not uses and item.get_closest_marker(MARKER) is None:
             continue
         validate(item)
         if uses and item.get_closest_marker(MARKER) is None:
             item.add_marker(MARKER)
-        if not run.enabled:
+        if not run.settings.enabled:
             item.add_marker(skip)
     config.stash[VALIDATED_KEY] = True
-    if run.is_worker and run.enabled:  # tell the controller's scheduler which tests group
+    if run.settings.is_worker and run.settings.enabled:  # for the controller's scheduler
         from .xdist import groups_of
 
         run.fleet.write_groups(run.tracker.worker, groups_of(items))
@@ -104,12 +86,14 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """Plan the sessions the collected tests need, to create them ahead of time."""
     run = get_run(session.config)
     # pytest calls this hook even when collection failed (a malformed marker): plan nothing then
-    if run.plans() and session.config.stash.get(VALIDATED_KEY, False):
-        plan = plan_of(run, session.items, by_size=run.is_worker and run.shard)
-        if run.is_worker:
+    settings = run.settings
+    if settings.plans and session.config.stash.get(VALIDATED_KEY, False):
+        by_size = settings.is_worker and settings.shard
+        plan = plan_of(session.items, run.leases.params_for, by_size)
+        if settings.is_worker:
             run.fleet.write_plan(run.tracker.worker, plan)
         else:
-            run.start_planner(plan)
+            run.leases.start_planner(plan)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -127,7 +111,7 @@ def pytest_runtest_makereport(
     sessions = [
         value
         for name, value in getattr(item, "funcargs", {}).items()
-        if name in fixtures.AGENTBAY_FIXTURES and hasattr(value, "session_id")
+        if name in NAMES and hasattr(value, "session_id")
     ]
     if report.when == "setup":
         run.tracker.note_use(s.session_id for s in sessions)
@@ -142,7 +126,7 @@ def pytest_runtest_makereport(
         if node is item or info["session_id"] in ids
     ]
     for session in sessions:
-        run.failed_sessions.add(session.session_id)
+        run.leases.failed_sessions.add(session.session_id)
         if not any(u["session_id"] == session.session_id for u in used):
             used.append({"session_id": session.session_id, "image": session.image_id, "labels": {}})
     report.sections.append(
@@ -155,8 +139,10 @@ def pytest_runtest_makereport(
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """After every fixture's teardown: delete whatever this process left alive."""
     run = get_run(session.config)
-    run.leaked = run.sweep()
-    if run.is_worker:
+    if REAPED_KEY in session.config.stash:  # the reap's outcome, not "no tests collected"
+        session.exitstatus = session.config.stash[REAPED_KEY]
+    run.leaked = run.leases.sweep()
+    if run.settings.is_worker:
         session.config.workeroutput["agentbay_stats"] = asdict(run.tracker.stats)  # type: ignore[attr-defined]
 
 

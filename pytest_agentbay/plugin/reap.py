@@ -8,12 +8,12 @@ import pytest
 
 from ..labels import CREATED_LABEL, OWNER, OWNER_LABEL
 from .backend import choose
-from .options import resolve
+from .options import setting
 
 
 def reap(config: pytest.Config) -> int:
     """Delete this plugin's sessions older than --agentbay-reap-age; print what was done."""
-    age = float(resolve(config, "agentbay_reap_age"))
+    age = float(setting(config, "agentbay_reap_age"))
     backend = choose(config)
     write = config.get_terminal_writer().line
     now = time.time()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Generator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,46 +18,18 @@ from ..cassette import paths
 from ..cassette.errors import CassetteError, NoMatch
 from ..cassette.scrub import Scrubber
 from ..cassette.tape import Deck, Tape
-from . import options
 from .markers import MARKER
 from .replay import REPLAY_KEY, ReplayBackend
 from .run import Run
+from .settings import shown
 
 MISSING = pytest.StashKey[str]()
 
 
 def configure(config: pytest.Config, run: Run) -> None:
-    """Set up cassettes for this run, if it uses them: recording in a live run with a record
-    mode, replaying (the replay backend) without --agentbay when the cassette directory exists."""
-    if options.resolve(config, "agentbay_reap"):
-        return
-    record_mode = options.resolve(config, "agentbay_record_mode")
-    directory = Path(config.rootpath, options.resolve(config, "agentbay_cassette_dir"))
-    require = bool(options.resolve(config, "agentbay_require_cassettes"))
-    if run.enabled and record_mode == "none":
-        return
-    if not run.enabled:
-        if config.getoption("agentbay_record_mode") not in (None, "none"):
-            raise pytest.UsageError(
-                f"--agentbay-record-mode={record_mode} records live traffic: add --agentbay "
-                "(without it, tests replay their cassettes)"
-            )
-        if not directory.is_dir() and not require:
-            return  # no cassettes: tests needing AgentBay are skipped as before
-        record_mode = "none"
-        run.enabled = True
-        run.backend = ReplayBackend.create(_label(config, directory))
-    run.recording = True  # under xdist, each worker's shared session is in its cassettes
-    recorder = Recorder(config, run, record_mode, directory, require)
-    config.pluginmanager.register(recorder, "agentbay-cassettes")
-
-
-def _label(config: pytest.Config, path: Path) -> str:
-    """`path` as people see it: relative to the rootdir when inside it."""
-    try:
-        return path.relative_to(config.rootpath).as_posix()
-    except ValueError:
-        return str(path)
+    """Register the record/replay hooks, if this run's settings say it uses cassettes."""
+    if run.settings.cassettes is not None:
+        config.pluginmanager.register(Recorder(config, run), "agentbay-cassettes")
 
 
 def _uses_agentbay(item: pytest.Item) -> bool:
@@ -68,12 +39,12 @@ def _uses_agentbay(item: pytest.Item) -> bool:
 class Recorder:
     """The pytest hooks of record/replay (registered only in runs that use cassettes)."""
 
-    def __init__(
-        self, config: pytest.Config, run: Run, record_mode: str, directory: Path, require: bool
-    ) -> None:
+    def __init__(self, config: pytest.Config, run: Run) -> None:
+        cassettes = run.settings.cassettes
+        assert cassettes is not None
         self.config, self.run = config, run
-        self.record_mode, self.directory, self.require = record_mode, directory, require
-        self.replaying = record_mode == "none"
+        self.record_mode, self.directory = cassettes.mode, cassettes.directory
+        self.require, self.replaying = cassettes.require, cassettes.replaying
         self.deck = Deck(Scrubber(run.tracker.secrets | {REPLAY_KEY}))
         if isinstance(run.backend, ReplayBackend):
             self.deck.before_request = run.backend.virtualize_sdk
@@ -84,7 +55,7 @@ class Recorder:
     def _open(self, name: str) -> Tape:
         path = self.directory / name
         try:
-            return Tape(path, _label(self.config, path), name, self.record_mode)
+            return Tape(path, shown(self.config, path), name, self.record_mode)
         except CassetteError as error:
             pytest.fail(str(error), pytrace=False)
 
@@ -96,7 +67,7 @@ class Recorder:
         self.deck.enter(tape)
 
     def pytest_report_header(self) -> list[str]:
-        where = _label(self.config, self.directory)
+        where = shown(self.config, self.directory)
         if self.replaying:
             return [f"agentbay cassettes: replaying from {where}"]
         return [f"agentbay cassettes: record mode {self.record_mode}, in {where}"]
@@ -111,7 +82,7 @@ class Recorder:
             if (self.directory / name).is_file():
                 continue
             item.stash[MISSING] = (
-                f"no cassette {_label(self.config, self.directory / name)}: record it with "
+                f"no cassette {shown(self.config, self.directory / name)}: record it with "
                 f"`pytest --agentbay --agentbay-record-mode=once {item.nodeid}`"
             )
             if not self.require:

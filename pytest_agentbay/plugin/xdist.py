@@ -11,21 +11,14 @@ import pytest
 
 from .fleet import Fleet
 from .run import Run
-
-# Fixtures whose session is shared by a class or module: such tests stay on one worker.
-GROUPING = {
-    "agentbay_class_session": "class",
-    "async_agentbay_class_session": "class",
-    "agentbay_module_session": "module",
-    "async_agentbay_module_session": "module",
-}
+from .scopes import used_by
 
 
 def groups_of(items: list[pytest.Item]) -> dict[str, str]:
     """node id -> the class or module whose shared session the test uses."""
     groups = {}
     for item in items:
-        scopes = {GROUPING[name] for name in getattr(item, "fixturenames", ()) if name in GROUPING}
+        scopes = {u.owner for u in used_by(item) if u.owner in ("class", "module")}
         if scopes:
             node = item.getparent(pytest.Module if "module" in scopes else pytest.Class)
             groups[item.nodeid] = node.nodeid if node is not None else item.nodeid
@@ -83,13 +76,13 @@ class XdistHooks:
 
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
         """Shard by session unless turned off or another --dist mode was asked for."""
-        if self.run.shard and config.getoption("dist") == "load":
+        if self.run.settings.shard and config.getoption("dist") == "load":
             return make_scheduler_class()(config, log, self.run.fleet)
         return None
 
     def pytest_xdist_node_collection_finished(self, node: Any, ids: Any) -> None:
         """The first worker's collection is in: start creating the sessions it plans."""
-        self.run.start_planner(self.run.fleet.read_plan(node.workerinput["workerid"]))
+        self.run.leases.start_planner(self.run.fleet.read_plan(node.workerinput["workerid"]))
 
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """Sum the worker's figures; if it died, delete the sessions it left."""
@@ -98,5 +91,5 @@ class XdistHooks:
             self.run.tracker.stats.merge(stats)
         if error is not None and self.run.backend is not None:
             worker = node.workerinput["workerid"]
-            deleted = self.run.sweep(worker=worker)
+            deleted = self.run.leases.sweep(worker=worker)
             self.run.crashed[worker] = deleted

@@ -1,0 +1,264 @@
+"""Live session bookkeeping of one pytest process: creating sessions for tests (within the
+fleet's quota, or claiming one created ahead), deleting them when their scope ends (in the
+background), keeping those of failed tests, and the end-of-run sweep."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from typing import Any
+
+import pytest
+
+from ..client.agentbay import AgentBay, AsyncAgentBay
+from ..client.session import Session
+from ..labels import RUN_LABEL, WORKER_LABEL, tags
+from ..models.params import CreateSessionParams
+from ..models.results import DeleteResult, SessionData, SessionResult
+from .backend import Backend, required
+from .fleet import Fleet, Slot
+from .markers import session_params
+from .planner import Planner, claim
+from .settings import Settings
+from .tracker import Tracker
+
+DELETERS = 4  # background deletes at once per process
+FLEET_WORKER = "fleet"  # worker label of the fleet-wide shared session: no worker owns it
+FAILED_KEY = pytest.StashKey[bool]()
+USED_KEY = pytest.StashKey[list[dict[str, Any]]]()
+Node = pytest.Item | pytest.Collector
+
+
+class Leases:
+    """The sessions this process created and has not deleted yet, and how to end them."""
+
+    def __init__(
+        self,
+        config: pytest.Config,
+        settings: Settings,
+        tracker: Tracker,
+        fleet: Fleet,
+        backend: Backend | None,
+    ) -> None:
+        self.config, self.settings, self.tracker = config, settings, tracker
+        self.fleet, self.backend = fleet, backend
+        self.failed_sessions: set[str] = set()  # used by a test that failed
+        self.slots: dict[str, Slot] = {}  # session id -> the quota slot it holds
+        self.planner: Planner | None = None
+        self._deletes: list[concurrent.futures.Future[None]] = []
+        self._deleter: concurrent.futures.ThreadPoolExecutor | None = None
+        self._client: AgentBay | None = None
+
+    @property
+    def client(self) -> AgentBay:
+        """The process's sync client (observed by the tracker); a skip without a backend."""
+        if self._client is None:
+            self._client = required(self.backend).client(self.tracker.observe)
+        return self._client
+
+    def params_for(self, node: Node, **overrides: Any) -> CreateSessionParams:
+        """Session parameters for `node`: markers, options and this run's tags."""
+        params = session_params(
+            self.config, node, tags(self.tracker.run_id, self.tracker.worker, node.nodeid)
+        )
+        if overrides:  # validated: model_copy(update=...) would take unknown fields silently
+            labels = {**params.labels, **(overrides.pop("labels", None) or {})}
+            fields = {**params.model_dump(), **overrides, "labels": labels}
+            params = CreateSessionParams.model_validate(fields)
+        return params
+
+    def checked(
+        self, result: SessionResult[Any], node: Node, params: CreateSessionParams
+    ) -> Session[Any]:
+        """The created session, or a setup error carrying the service's code and request id."""
+        if not result.success or result.session is None:
+            backend = self.backend.kind if self.backend else "?"
+            pytest.fail(
+                f"AgentBay could not create a session (image {params.image_id!r}) for "
+                f"{node.nodeid} on the {backend} backend: {result.error_message}"
+                + (f" [code {result.code}]" if result.code else "")
+                + (f" [request id {result.request_id}]" if result.request_id else ""),
+                pytrace=False,
+            )
+        return result.session
+
+    def used(self, node: Node, session: Any, params: CreateSessionParams) -> None:
+        """Remember that `node` created `session`, for its failure report."""
+        info = {"session_id": session.session_id, "image": params.image_id, "labels": params.labels}
+        node.stash.setdefault(USED_KEY, []).append(info)
+
+    def keep(self, session_id: str, node: Node) -> bool:
+        """Whether to keep `session_id` alive past its scope (a failed test used it)."""
+        failed = node.stash.get(FAILED_KEY, False) or session_id in self.failed_sessions
+        if failed and self.settings.keep_on_failure:
+            self.tracker.kept.add(session_id)
+            self.tracker.stats.kept += 1
+            return True
+        return False
+
+    def deleted(self, session_id: str, result: DeleteResult) -> None:
+        """A teardown's delete: a failure is reported at the end as a leak, never raised."""
+        if not result.success:
+            self.tracker.alive.setdefault(session_id, 0.0)
+        slot = self.slots.pop(session_id, None)
+        if slot is not None:
+            slot.release()
+
+    def _slot(self, slot: Slot | None, session: Any = None) -> None:
+        if slot is not None:
+            self.tracker.stats.quota_wait_seconds += slot.waited
+            if session is None:
+                slot.release()
+            else:
+                self.slots[session.session_id] = slot
+
+    def create(self, node: Node, **overrides: Any) -> Session[Any]:
+        """A new session for `node` on the sync client, within the fleet's quota (or the one
+        created ahead of time for it)."""
+        params = self.params_for(node, **overrides)
+        if self.settings.plans and not overrides:
+            claimed = claim(self, node, params)
+            if claimed is not None:
+                self.used(node, claimed, params)
+                return claimed  # type: ignore[no-any-return]
+        quota = self.settings.max_sessions
+        slot = self.fleet.take_slot(quota) if quota else None
+        session = None
+        try:
+            session = self.checked(self.client.create(params), node, params)
+        finally:
+            self._slot(slot, session)
+        self.used(node, session, params)
+        return session
+
+    async def acreate(self, client: AsyncAgentBay, node: Node, **overrides: Any) -> Session[Any]:
+        """`create` with an async client, waiting for quota without blocking the loop."""
+        params = self.params_for(node, **overrides)
+        quota = self.settings.max_sessions
+        slot = await self.fleet.atake_slot(quota) if quota else None
+        session = None
+        try:
+            session = self.checked(await client.create(params), node, params)
+        finally:
+            self._slot(slot, session)
+        self.used(node, session, params)
+        return session
+
+    @contextmanager
+    def lease(self, node: Node) -> Iterator[Session[Any]]:
+        """A session for `node` on the sync client, deleted when the scope ends."""
+        session = self.create(node)
+        try:
+            yield session
+        finally:
+            if not self.keep(session.session_id, node):
+                self.delete_later(session.session_id)
+
+    def delete_later(self, session_id: str) -> None:
+        """Delete in the background: the next test need not wait for it. `drain()` waits."""
+        if self.settings.recording:  # cassettes: the delete belongs to the scope ending now
+            self.deleted(session_id, self.client.delete(session_id))
+            return
+        if self._deleter is None:
+            self._deleter = concurrent.futures.ThreadPoolExecutor(DELETERS, "agentbay-delete")
+        self._deletes = [f for f in self._deletes if not f.done()]
+        if len(self._deletes) >= DELETERS:  # a backlog: sessions being deleted still count
+            concurrent.futures.wait(self._deletes, return_when=concurrent.futures.FIRST_COMPLETED)
+        marker = self.fleet.deleting(session_id)  # counted in the planner's look-ahead
+
+        def delete() -> None:
+            try:
+                self.deleted(session_id, self.client.delete(session_id))
+            finally:
+                marker.unlink(missing_ok=True)
+
+        self._deletes.append(self._deleter.submit(delete))
+
+    def drain(self) -> None:
+        """Wait for background deletes and stop creating ahead; delete what nobody claimed."""
+        for future in self._deletes:
+            future.result()
+        self._deletes.clear()
+        if self.planner is not None:
+            unused = self.planner.unclaimed()
+            self.planner = None
+            for session_id in unused:  # counted as created here, so count their deletion too
+                self.tracker.alive[session_id] = time.monotonic()
+            if unused:
+                self.delete_all(unused)
+
+    def start_planner(self, plan: list[dict[str, Any]]) -> None:
+        """Start creating the planned sessions (once per run, in the fleet's owner)."""
+        if self.planner is None and plan and self.settings.plans and self.backend is not None:
+            self.planner = Planner(self._create_ahead, self.fleet.path, self.settings.precreate)
+            self.planner.start(plan)
+
+    def _create_ahead(self, params: CreateSessionParams) -> SessionResult[Any]:
+        result = self.client.create(params)
+        if result.session is not None:
+            self.tracker.alive.pop(result.session.session_id, None)  # the claimer's now
+        return result
+
+    @contextmanager
+    def fleet_lease(self, node: Node) -> Iterator[Session[Any]]:
+        """The run's shared session: under xdist, one for all workers, created by the first
+        that needs it and deleted by the controller at the end of the run."""
+        if not self.settings.is_worker or self.settings.recording:
+            with self.lease(node) as session:
+                yield session
+            return
+        with self.fleet.shared_session_lock() as record:
+            if record.exists():
+                data = SessionData(**json.loads(record.read_text()))
+                session = self.client.session(data)
+            else:
+                session = self.create(node, labels={WORKER_LABEL: FLEET_WORKER})
+                self.tracker.alive.pop(session.session_id, None)  # the controller deletes it
+                data = SessionData(session.session_id, image_id=session.image_id)
+                record.write_text(json.dumps(asdict(data)))
+        yield session
+
+    def delete_all(self, session_ids: list[str]) -> None:
+        """Delete sessions concurrently (factory teardown)."""
+        with concurrent.futures.ThreadPoolExecutor(max(1, min(8, len(session_ids)))) as pool:
+            for session_id, result in zip(
+                session_ids, pool.map(self.client.delete, session_ids), strict=True
+            ):
+                self.deleted(session_id, result)
+
+    def sweep(self, worker: str | None = None) -> list[str]:
+        """Delete the run's sessions still alive (of one worker, or of this process; on the
+        controller, of every worker); returns their ids: the leaks."""
+        if self.backend is None or self.settings.replaying:  # replayed: nothing lives
+            return []
+        if worker is None:
+            self.drain()
+        labels = {RUN_LABEL: self.tracker.run_id}
+        if worker or self.settings.is_worker or not self.settings.uses_xdist:
+            labels[WORKER_LABEL] = worker or self.tracker.worker
+        if not self.settings.is_worker and worker is None:
+            self._delete_fleet_session()
+        listed = self.client.list(labels=labels, limit=100)
+        leaked = sorted((set(listed.session_ids) | set(self.tracker.alive)) - self.tracker.kept)
+        if leaked:
+            self.delete_all(leaked)
+            self.tracker.stats.leaked += len(leaked)
+        return leaked
+
+    def _delete_fleet_session(self) -> None:
+        shared = self.fleet.shared_session()
+        if shared is not None:
+            self.tracker.alive.pop(shared["session_id"], None)
+            if shared["session_id"] not in self.tracker.kept:
+                result = self.client.delete(shared["session_id"])
+                self.tracker.stats.deleted += result.success
+                self.deleted(shared["session_id"], result)
+
+    def close(self) -> None:
+        """Close the client."""
+        if self._client is not None:
+            self._client.close()

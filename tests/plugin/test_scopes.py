@@ -17,8 +17,9 @@ ROW = re.compile(r"^(\w+)(?: \[(\w+) scope\])? -- ")
 def test_every_registered_fixture_is_in_the_table_with_its_scope(inner: pytest.Pytester) -> None:
     result = inner.runpytest("--fixtures", *QUIET)
     lines = result.stdout.lines
-    start = next(i for i, line in enumerate(lines) if "from pytest_agentbay.plugin.fixtures" in line)
-    seen = {}
+    heading = "from pytest_agentbay.plugin.fixtures"
+    start = next(i for i, line in enumerate(lines) if heading in line)
+    seen: dict[str, str] = {}
     for line in lines[start + 1 :]:
         if line.startswith("---") or line.startswith("==="):
             break

@@ -29,7 +29,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)  # "agentbay(...): ..." like pytest's own
     run = config.stash[RUN_KEY] = start_run(config)
-    if config.pluginmanager.hasplugin("xdist"):
+    if config.pluginmanager.hasplugin("xdist") and run.settings.reap:
+        config.option.dist = "no"  # one process reaps: xdist (configured after us) starts none
+    elif config.pluginmanager.hasplugin("xdist"):
         from .xdist import XdistHooks
 
         config.pluginmanager.register(XdistHooks(run), "agentbay-xdist")

@@ -103,6 +103,17 @@ def test_reap_default_age_is_an_hour(inner: pytest.Pytester, backend: Backend) -
     result.stdout.fnmatch_lines(["agentbay reap: 2 deleted, 1 younger than 3600 s kept *"])
 
 
+def test_reap_under_xdist_reaps_once_and_starts_no_workers(
+    inner: pytest.Pytester, backend: Backend
+) -> None:
+    made = _reap_fixture(backend)
+    result = run_subprocess(inner, "-n", "2", "--agentbay-reap")
+    assert result.ret == 0
+    assert _alive(backend) == {made["young"], made["foreign"]}
+    result.stdout.fnmatch_lines(["agentbay reap: 2 deleted, 1 younger than 3600 s kept *"])
+    result.stdout.no_fnmatch_line("created: * workers")
+
+
 def test_reap_on_the_cloud_without_a_key_is_a_usage_error(inner: pytest.Pytester) -> None:
     result = inner.runpytest("--agentbay-backend=cloud", "--agentbay-reap", *QUIET)
     assert result.ret == pytest.ExitCode.USAGE_ERROR

@@ -22,7 +22,7 @@ FORBIDDEN = {
     "cassette": ("client", "plugin"),
     "emulator": ("client", "plugin"),
 }
-BOTTOM = ("errors", "clock", "redact", "_version")
+BOTTOM = ("errors", "clock", "redact", "labels", "_version")
 
 
 def _is_type_checking(node: ast.If) -> bool:
@@ -79,14 +79,7 @@ def violations(layer: str) -> list[str]:
     [
         "models",
         "protocol",
-        pytest.param(
-            "cassette",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="cassette/keys.py imports the label prefix from plugin/tracker.py: "
-                "issue 9's smaller item on label names, owned by the plugin side",
-            ),
-        ),
+        "cassette",
         "emulator",
     ],
 )

@@ -1,9 +1,10 @@
 """An AgentBay API emulator that really runs commands: in-process (httpx) or on loopback HTTP."""
 
-from .core import Emulator, LiveSession
+from .core import Emulator
 from .images import BUILTIN_IMAGES, ImageSpec
 from .reply import Reply
 from .server import EmulatorServer
+from .state import LiveSession
 from .transport import EmulatorTransport
 
 __all__ = [

@@ -10,19 +10,30 @@ from collections.abc import Sequence
 from types import FrameType
 
 from .core import Emulator
-from .server import EmulatorServer
+from .knobs import checked_seconds
+from .server import REQUEST_SECONDS, EmulatorServer
+
+
+def _seconds(text: str) -> float:
+    try:
+        return checked_seconds("seconds", float(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _deadline(text: str) -> float:
+    seconds = _seconds(text)
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError("the request deadline must be above 0 seconds")
+    return seconds
 
 
 def _latency(text: str) -> tuple[str, float]:
     action, sep, seconds = text.partition("=")
-    try:
-        value = float(seconds)
-    except ValueError:
-        value = -1.0
-    if not sep or not action or value < 0:
+    if not sep or not action:
         raise argparse.ArgumentTypeError(f"expected ACTION=SECONDS (e.g. CreateMcpSession=3), "
                                          f"got {text!r}")
-    return action, value
+    return action, _seconds(seconds)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -38,12 +49,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--api-key", action="append", dest="api_keys", metavar="KEY",
                         help="accept only this key (repeatable; default: any non-empty key)")
     parser.add_argument("--seed", type=int, help="make ids deterministic")
-    parser.add_argument("--settle-seconds", type=float, default=0.0,
+    parser.add_argument("--settle-seconds", type=_seconds, default=0.0,
                         help="how long PAUSING/RESUMING/DELETING last (default 0)")
-    parser.add_argument("--task-seconds", type=float, default=0.0,
+    parser.add_argument("--task-seconds", type=_seconds, default=0.0,
                         help="how long agent tasks run (default 0)")
     parser.add_argument("--latency", type=_latency, action="append", default=[],
                         metavar="ACTION=SECONDS", help="delay an action, or 'shell' commands")
+    parser.add_argument("--request-timeout", type=_deadline, default=REQUEST_SECONDS,
+                        metavar="SECONDS",
+                        help="drop a connection whose request (headers and body) is not read "
+                             f"this soon after its first byte (default {REQUEST_SECONDS:g})")
     return parser.parse_args(argv)
 
 
@@ -52,10 +67,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     emulator = Emulator(api_keys=args.api_keys, seed=args.seed,
                         settle_seconds=args.settle_seconds, task_seconds=args.task_seconds)
-    for action, seconds in args.latency:
-        emulator.set_latency(action, seconds)
     try:
-        server = EmulatorServer(emulator, args.host, args.port, allow_remote=args.allow_remote)
+        for action, seconds in args.latency:
+            emulator.set_latency(action, seconds)
+        server = EmulatorServer(emulator, args.host, args.port, allow_remote=args.allow_remote,
+                                request_timeout=args.request_timeout)
         server.start()
     except (ValueError, OSError) as exc:
         emulator.close()

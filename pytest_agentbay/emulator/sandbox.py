@@ -28,11 +28,11 @@ from pytest_agentbay.emulator._isolation import (
     start_time,
     tool,
 )
+from pytest_agentbay.emulator.records import TIMEOUT_EXIT_CODE
 
 OUTPUT_CAP = 1024 * 1024
 """Bytes kept per stream (stdout, stderr) of one command: 1 MiB. The rest is read and discarded."""
 
-TIMEOUT_EXIT_CODE = 124
 NAMESPACES = "namespaces"
 DIRECTORIES = "directories"
 

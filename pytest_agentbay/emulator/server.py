@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import ipaddress
 import logging
+import math
 import socket
 import threading
+import time
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from .control import PREFIX, control
 from .core import Emulator
+from .endpoints import METHODS, not_allowed, route
+from .form import MAX_BODY_BYTES
 from .reply import ApiError, Reply, failure
-from .wire import MAX_BODY_BYTES
 
 log = logging.getLogger(__name__)
 IDLE_SECONDS = 120.0  # a keep-alive connection idle this long is closed
+REQUEST_SECONDS = 10.0  # default: a request must be read in full this soon after its first byte
 
 
 def is_loopback(host: str) -> bool:
@@ -31,13 +36,47 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+class _DeadlineReader(io.RawIOBase):
+    """A connection's reads, bounded per request: once a request's first byte has come, the
+    rest (request line, headers, body) must come within `limit` seconds. A per-read timeout
+    alone lets a client that sends a byte now and then hold a thread forever (slowloris)."""
+
+    def __init__(self, sock: socket.socket, idle: float, limit: float) -> None:
+        super().__init__()
+        self._sock, self._idle, self._limit = sock, idle, limit
+        self._deadline: float | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._deadline is None:
+            timeout = self._idle  # waiting for the next request on a kept-alive connection
+        else:
+            timeout = self._deadline - time.monotonic()
+            if timeout <= 0:
+                raise TimeoutError("the request was not read within its deadline")
+        self._sock.settimeout(timeout)
+        count = self._sock.recv_into(buffer)
+        if self._deadline is None and count:
+            self._deadline = time.monotonic() + self._limit
+        return count
+
+    def request_read(self) -> None:
+        """The request is in: answering it is not bounded by its deadline."""
+        self._deadline = None
+        self._sock.settimeout(self._idle)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     request_queue_size = 1024  # bursts of concurrent clients (the default 5 resets them)
 
-    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
+    def __init__(self, address: tuple[str, int], emulator: Emulator,
+                 request_timeout: float) -> None:
         self.emulator = emulator
+        self.request_timeout = request_timeout
         self.connections: set[socket.socket] = set()
         self.lock = threading.Lock()
         super().__init__(address, _Handler)
@@ -67,6 +106,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        self.rfile.close()  # reads go through the deadline reader instead
+        self._reader = _DeadlineReader(self.connection, IDLE_SECONDS, self.server.request_timeout)
+        self.rfile = io.BufferedReader(self._reader)
         with self.server.lock:
             self.server.connections.add(self.connection)
 
@@ -77,6 +119,28 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: request lines may carry the API key (SyncContext puts it in the query)."""
+
+    def parse_request(self) -> bool:
+        """Answer methods other than GET and POST with 405 in the API's error envelope."""
+        if not super().parse_request():
+            return False
+        if self.command in METHODS:
+            return True
+        self.close_connection = True  # any body stays unread
+        self._send(failure(self.server.emulator.ids.request_id(), not_allowed(self.command)))
+        return False
+
+    def send_error(self, code: int, message: str | None = None,
+                   explain: str | None = None) -> None:
+        """Malformed requests get the API's JSON error envelope, not an HTML page (and the
+        request line is not echoed: its query may hold the API key)."""
+        self.close_connection = True
+        if self.request_version == "HTTP/0.9":
+            self.request_version = "HTTP/1.0"  # answer with a status line and headers anyway
+        status = HTTPStatus(code)
+        name = "InvalidParameter" if code == 400 else "".join(status.phrase.title().split())
+        error = ApiError(name, f"{status.phrase}: {status.description}.", code)
+        self._send(failure(self.server.emulator.ids.request_id(), error))
 
     def do_POST(self) -> None:
         self._serve()
@@ -105,12 +169,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # the body stays unread
             return self._send(emulator.handle_raw(url.query, None, body_size=length))
         body = self.rfile.read(length)
-        if url.path.startswith(PREFIX):
-            auth = self.headers.get("Authorization")
-            return self._send(control(emulator, self.command, url.path, auth, body))
-        self._send(emulator.handle_raw(url.query, body, body_size=length))
+        if len(body) < length:  # the client hung up mid-body
+            self.close_connection = True
+            return None
+        auth = self.headers.get("Authorization")
+        self._send(route(emulator, self.command, url.path, url.query, auth, body))
 
     def _send(self, reply: Reply) -> None:
+        self._reader.request_read()
         content = reply.content()
         self.send_response(reply.status)
         for name, value in reply.all_headers().items():
@@ -126,10 +192,15 @@ class EmulatorServer:
     """The emulator on `http://host:port` (loopback, ephemeral port unless told otherwise)."""
 
     def __init__(self, emulator: Emulator | None = None, host: str = "127.0.0.1",
-                 port: int = 0, *, allow_remote: bool = False) -> None:
+                 port: int = 0, *, allow_remote: bool = False,
+                 request_timeout: float = REQUEST_SECONDS) -> None:
         if not allow_remote and not is_loopback(host):
             raise ValueError(f"refusing to serve on {host!r}: not a loopback address; "
                              "pass allow_remote=True (--allow-remote) to serve other machines")
+        if not (math.isfinite(request_timeout) and request_timeout > 0):
+            raise ValueError(f"request_timeout must be a positive number of seconds, "
+                             f"not {request_timeout!r}")
+        self.request_timeout = float(request_timeout)
         self.emulator = emulator if emulator is not None else Emulator()
         self.host, self.port = host.strip("[]"), port
         self._server: _Server | None = None
@@ -146,7 +217,7 @@ class EmulatorServer:
         if self._server is not None:
             return self
         kind = _V6Server if ":" in self.host else _Server
-        self._server = kind((self.host, self.port), self.emulator)
+        self._server = kind((self.host, self.port), self.emulator, self.request_timeout)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05},

@@ -1,124 +1,81 @@
-"""The emulator's store: sessions by id, owned by API keys, moving through the lifecycle table.
+"""The emulator's state: sessions by id, owned by API keys, and every change to them.
 
-Status rules (one table, `protocol.lifecycle`): an accepted Pause/Resume/Delete changes the
-status at once, so the very next poll sees PAUSING/RESUMING/DELETING. A transitional status
-settles (PAUSED/RUNNING/FINISH) once `settle_seconds` have passed on the emulator clock and a
-status read (GetSession, GetSessionDetail, ListSession) has shown it at least once; any other
-call on the session settles it without that condition. A FINISH session is gone for every
-action except GetSessionDetail.
+This is the one layer that takes the store's lock (moto's "models"): each method reads or
+changes sessions atomically and hands back a record or plain values; handlers in `actions`
+and the tools only parse, call these and render. The lifecycle rules are in `records`.
 """
 
 from __future__ import annotations
 
+import logging
+import shutil
+import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from ..protocol.lifecycle import LISTED, SETTLES, Status, next_status
+from ..clock import Clock
+from ..protocol.lifecycle import ACCEPTS_TOOLS, LISTED, Status
+from .ids import Ids
 from .images import ImageSpec
+from .knobs import Fault, Knobs
+from .records import BROWSER_PORT, SandboxFactory, SandboxLike, SessionRecord, refusal
 from .reply import ApiError, not_found
-from .tasks import TaskBook
+from .tasks import Task
+
+log = logging.getLogger(__name__)
+GONE = (Status.FINISH, Status.DELETING, Status.DELETED)  # no longer count against a quota
 
 
-class RunResultLike(Protocol):
-    """What a sandbox returns from a command (see `sandbox.RunResult`)."""
-
-    @property
-    def stdout(self) -> str: ...
-    @property
-    def stderr(self) -> str: ...
-    @property
-    def exit_code(self) -> int: ...
-    @property
-    def timed_out(self) -> bool: ...
-    @property
-    def truncated(self) -> bool: ...
-
-
-class SandboxLike(Protocol):
-    """What the emulator needs from a session's sandbox (see `sandbox.Sandbox`)."""
-
-    def run(
-        self,
-        command: str,
-        *,
-        timeout_ms: int,
-        cwd: str | None = None,
-        envs: Mapping[str, str] | None = None,
-    ) -> RunResultLike: ...
-
-    def close(self) -> None: ...
-
-
-SandboxFactory = Callable[[Path, str, str], SandboxLike]  # (root, name, isolation)
-
-
-@dataclass(eq=False)
-class SessionRecord:
-    """One session as the service holds it."""
+@dataclass(frozen=True)
+class LiveSession:
+    """A session that is alive (not finished), as tests see it."""
 
     session_id: str
-    api_key: str = field(repr=False)
+    image_id: str
+    status: str
+    labels: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class NewSession:
+    """What CreateMcpSession asks for, parsed."""
+
     image_id: str
     image: ImageSpec
     labels: dict[str, str]
-    resource_id: str
-    app_instance_id: str
-    auth_code: str = field(repr=False)
+    contexts: list[dict[str, str]]
     region_id: str
-    created_at: float
-    contexts: list[dict[str, str]] = field(default_factory=list)  # PersistenceDataList items
-    synced: list[dict[str, Any]] = field(default_factory=list)  # SyncContext uploads
-    status: Status = Status.RUNNING
-    changed_at: float = 0.0
-    unseen: bool = False  # a transitional status no status read has shown yet
-    browser_port: int | None = None
-    tasks: TaskBook = field(default_factory=TaskBook)
-    sandbox: SandboxLike | None = None
-    sandbox_lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def settle(self, now: float, settle_seconds: float, *, reporting: bool) -> Status:
-        """Apply the settle rule and return the status a caller sees now."""
-        target = SETTLES.get(self.status)
-        shown = not (reporting and self.unseen)
-        if target is not None and shown and now - self.changed_at >= settle_seconds:
-            self.status, self.changed_at, self.unseen = target, now, False
-        if reporting:
-            self.unseen = False
-        return self.status
-
-    def move(self, action: str, now: float) -> Status:
-        """Accept `action` per the lifecycle table, or raise the service-style refusal."""
-        new = next_status(self.status, action)
-        if new is None:
-            raise refusal(self, action)
-        if new != self.status:
-            self.status, self.changed_at, self.unseen = new, now, new in SETTLES
-        return new
 
 
-def refusal(record: SessionRecord, action: str) -> ApiError:
-    """The error for an action the session's status does not allow."""
-    status = record.status.value
-    if record.status in (Status.PAUSED, Status.PAUSING):
-        return ApiError(
-            "InvalidMcpSession.Paused",
-            f"Session {record.session_id} is {status}; resume it before {action}.",
-        )
-    return ApiError(
-        "InvalidMcpSession.StatusNotSupported",
-        f"Session {record.session_id} is {status}; {action} is not allowed in this status.",
-    )
+def close_sandboxes(sandboxes: Iterable[SandboxLike]) -> None:
+    """Close sandboxes, carrying on past any that fail."""
+    for sandbox in sandboxes:
+        try:
+            sandbox.close()
+        except Exception:
+            log.exception("closing a sandbox failed")
 
 
 class Store:
-    """Sessions by id. Callers hold `lock` around every read or change."""
+    """Sessions, request counts and knobs of one emulator; safe to call from any thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, clock: Clock, ids: Ids, knobs: Knobs, images: dict[str, ImageSpec],
+                 factory: SandboxFactory, isolation: str, root: Path | None) -> None:
         self.lock = threading.RLock()
         self.sessions: dict[str, SessionRecord] = {}
+        self.images = images
+        self.requests: Counter[str] = Counter()
+        self.clock, self.ids, self.knobs = clock, ids, knobs
+        self.isolation = isolation
+        self._factory = factory
+        self._root_given, self._root = root, root
+        self._root_lock = threading.Lock()
+
+    # -- reading sessions (callers of these two hold `lock`) ------------------------------
 
     def owned(self, api_key: str | None = None) -> Iterator[SessionRecord]:
         """Sessions in creation order, of one key or all keys."""
@@ -135,36 +92,194 @@ class Store:
             raise not_found()
         return record
 
-    def occupying(self, api_key: str) -> int:
-        """How many sessions count against the key's quota (deleting ones no longer do)."""
-        gone = (Status.FINISH, Status.DELETING, Status.DELETED)
-        return sum(1 for record in self.owned(api_key) if record.status not in gone)
+    # -- calls --------------------------------------------------------------------------
 
-    def listing(
-        self, api_key: str, now: float, settle_seconds: float, want: Mapping[str, Any]
-    ) -> list[SessionRecord]:
-        """The key's listed sessions matching labels (AND), status and image filters."""
+    def admit(self, action: str, names: Iterable[str]) -> tuple[Fault | None, float]:
+        """Count a call; the fault it meets (if any) and the delay it waits."""
+        with self.lock:
+            self.requests[action] += 1
+        fault = self.knobs.take_fault(names, lambda: self.ids.fraction("fault"))
+        return fault, self.knobs.latency_of(action)
+
+    def create(self, api_key: str, new: NewSession) -> SessionRecord:
+        """A RUNNING session, or QuotaExceeded when the key has its quota of sessions."""
+        now, limit = self.clock.now(), self.knobs.quota_for(api_key)
+        with self.lock:
+            occupying = sum(1 for r in self.owned(api_key) if r.status not in GONE)
+            if limit is not None and occupying >= limit:
+                raise ApiError("QuotaExceeded.McpSession",
+                               f"The number of concurrent sessions has reached the quota "
+                               f"({limit}) of this API key. Delete a session and try again.")
+            ids = self.ids
+            record = SessionRecord(
+                session_id=ids.session_id(), api_key=api_key, image_id=new.image_id,
+                image=new.image, labels=new.labels, resource_id=ids.resource_id(),
+                app_instance_id=ids.app_instance_id(), auth_code=ids.secret(),
+                region_id=new.region_id, created_at=now, contexts=new.contexts, changed_at=now)
+            self.sessions[record.session_id] = record
+            return record
+
+    def listing(self, api_key: str, want: Mapping[str, Any]) -> list[tuple[SessionRecord, Status]]:
+        """The key's listed sessions matching labels (AND), status and image, as listed now."""
         labels: Mapping[str, str] = want.get("labels") or {}
         found = []
-        for record in self.owned(api_key):
-            status = record.settle(now, settle_seconds, reporting=True)
-            if status not in LISTED:
-                continue
-            if want.get("status") and status.value != want["status"]:
-                continue
-            if want.get("image_id") and record.image_id != want["image_id"]:
-                continue
-            if all(record.labels.get(k) == v for k, v in labels.items()):
-                found.append(record)
+        with self.lock:
+            for record in self.owned(api_key):
+                status = record.settle(self.clock.now(), self.knobs.settle_seconds,
+                                       reporting=True)
+                if status not in LISTED:
+                    continue
+                if want.get("status") and status.value != want["status"]:
+                    continue
+                if want.get("image_id") and record.image_id != want["image_id"]:
+                    continue
+                if all(record.labels.get(k) == v for k, v in labels.items()):
+                    found.append((record, status))
         return found
 
-    def finish_all(self, now: float) -> list[SandboxLike]:
-        """Mark every session finished; return their sandboxes for the caller to close."""
+    def report(self, api_key: str, session_id: str, *,
+               finished: bool) -> tuple[SessionRecord, Status]:
+        """The session and the status a status read shows (FINISH only when `finished`)."""
+        with self.lock:
+            record = self.find(api_key, session_id, finished=finished)
+            status = record.settle(self.clock.now(), self.knobs.settle_seconds, reporting=True)
+            if status == Status.FINISH and not finished:
+                raise not_found()
+            return record, status
+
+    def session(self, api_key: str, session_id: str) -> SessionRecord:
+        """The caller's live session, settled (not as a status read)."""
+        with self.lock:
+            record = self.find(api_key, session_id)
+            record.settle(self.clock.now(), self.knobs.settle_seconds, reporting=False)
+            if record.status == Status.FINISH:
+                raise not_found()
+            return record
+
+    def move(self, api_key: str, session_id: str, action: str) -> None:
+        """Pause, resume or delete per the lifecycle table; a delete closes the sandbox now."""
+        with self.lock:
+            record = self.session(api_key, session_id)
+            record.move(action, self.clock.now())
+            sandbox = None
+            if action == "DeleteSessionAsync":
+                sandbox, record.sandbox = record.sandbox, None
+        if sandbox is not None:
+            close_sandboxes([sandbox])
+
+    def labels(self, api_key: str, session_id: str) -> dict[str, str]:
+        """A copy of the session's labels."""
+        with self.lock:
+            return dict(self.session(api_key, session_id).labels)
+
+    def set_labels(self, api_key: str, session_id: str, labels: dict[str, str]) -> None:
+        """Replace the session's labels."""
+        with self.lock:
+            self.session(api_key, session_id).labels = labels
+
+    def open_browser(self, record: SessionRecord, action: str, *, running: bool) -> int:
+        """The browser's port, opened now; `running`: only a RUNNING session may."""
+        with self.lock:
+            if running and record.status != Status.RUNNING:
+                raise refusal(record, action)
+            record.browser_port = BROWSER_PORT
+            return BROWSER_PORT
+
+    def add_upload(self, api_key: str, session_id: str, item: dict[str, Any]) -> None:
+        """Record a finished SyncContext upload."""
+        with self.lock:
+            record = self.session(api_key, session_id)
+            record.synced = [*record.synced, item]
+
+    def uploads(self, record: SessionRecord) -> list[dict[str, Any]]:
+        """The session's finished uploads."""
+        with self.lock:
+            return list(record.synced)
+
+    def allow_tools(self, record: SessionRecord, tool: str) -> None:
+        """Refuse `tool` unless the session's status lets it run tools."""
+        with self.lock:
+            if record.status not in ACCEPTS_TOOLS:
+                raise refusal(record, f"running tool {tool}")
+
+    def start_task(self, record: SessionRecord, text: str, kind: str) -> Task:
+        """Start an agent task, scripted by the first rule matching its text."""
+        rule = self.knobs.rule_for(text)
+        return record.tasks.start(self.ids.task_id(), text, kind, rule, self.clock.now())
+
+    def poll_task(self, record: SessionRecord, task_id: str) -> dict[str, Any] | None:
+        """One status poll of a task (None: unknown id)."""
+        return record.tasks.poll(task_id, self.clock.now(), self.knobs.task_seconds)
+
+    def wait(self, name: str) -> None:
+        """Sleep the latency set for `name` on the emulator clock."""
+        delay = self.knobs.latency_of(name)
+        if delay > 0:
+            self.clock.sleep(delay)
+
+    # -- sandboxes ----------------------------------------------------------------------
+
+    def sandbox_for(self, record: SessionRecord) -> SandboxLike:
+        """The session's sandbox, made on first use; refused unless the session runs tools."""
+        with record.sandbox_lock:
+            with self.lock:
+                if record.status not in ACCEPTS_TOOLS:
+                    raise refusal(record, "CallMcpTool")
+                if record.sandbox is not None:
+                    return record.sandbox
+            sandbox = self._factory(self._sandbox_root(), record.session_id, self.isolation)
+            with self.lock:
+                if record.status in ACCEPTS_TOOLS:
+                    record.sandbox = sandbox
+                    return sandbox
+        sandbox.close()  # deleted while it was being made
+        raise not_found()
+
+    def _sandbox_root(self) -> Path:
+        with self._root_lock:
+            if self._root is None:
+                self._root = Path(tempfile.mkdtemp(prefix="agentbay-emulator-"))
+            return self._root
+
+    # -- the whole store ----------------------------------------------------------------
+
+    def live(self, api_key: str | None = None) -> list[LiveSession]:
+        """Sessions not yet finished, of one key or of all."""
+        with self.lock:
+            return [LiveSession(r.session_id, r.image_id, r.status.value, dict(r.labels))
+                    for r in self.owned(api_key) if r.status != Status.FINISH]
+
+    def describe(self) -> dict[str, Any]:
+        """Counts and knob settings (no keys, no secrets)."""
+        with self.lock:
+            statuses = Counter(r.status.value for r in self.owned())
+            return {
+                "sessions": dict(statuses),
+                "live": sum(n for s, n in statuses.items() if s != Status.FINISH.value),
+                "tenants": len({r.api_key for r in self.owned()}),
+                "requests": dict(self.requests),
+                "isolation": self.isolation,
+                "knobs": self.knobs.describe(),
+            }
+
+    def clear_requests(self) -> None:
+        """Forget the request counts."""
+        with self.lock:
+            self.requests.clear()
+
+    def close(self) -> None:
+        """Finish every session, kill its commands and remove its files."""
         sandboxes = []
-        for record in self.sessions.values():
-            if record.status != Status.FINISH:
-                record.status, record.changed_at, record.unseen = Status.FINISH, now, False
-            if record.sandbox is not None:
-                sandboxes.append(record.sandbox)
-                record.sandbox = None
-        return sandboxes
+        with self.lock:
+            now = self.clock.now()
+            for record in self.sessions.values():
+                if record.status != Status.FINISH:
+                    record.status, record.changed_at, record.unseen = Status.FINISH, now, False
+                if record.sandbox is not None:
+                    sandboxes.append(record.sandbox)
+                    record.sandbox = None
+        close_sandboxes(sandboxes)
+        with self._root_lock:
+            if self._root is not None and self._root_given is None:
+                shutil.rmtree(self._root, ignore_errors=True)
+                self._root = None

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 ENDED = frozenset({"finished", "completed", "failed", "unsupported", "cancelled"})
-KINDS = ("computer", "browser", "mobile")
 
 
 def default_result(text: str) -> str:

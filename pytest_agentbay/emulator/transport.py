@@ -6,8 +6,8 @@ import anyio
 import anyio.to_thread
 import httpx
 
-from .control import PREFIX, control
 from .core import Emulator
+from .endpoints import route
 from .reply import Reply
 
 
@@ -30,12 +30,9 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         )
 
     def _reply(self, request: httpx.Request, body: bytes) -> Reply:
-        path = request.url.path
-        if path.startswith(PREFIX):
-            authorization = request.headers.get("Authorization")
-            return control(self.emulator, request.method, path, authorization, body)
         query = request.url.query.decode("ascii", errors="replace")
-        return self.emulator.handle_raw(query, body, body_size=len(body))
+        return route(self.emulator, request.method, request.url.path, query,
+                     request.headers.get("Authorization"), body)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Answer a request of a sync client."""

@@ -1,10 +1,15 @@
-"""Request parsing shared by both ways in: the query and the form body, merged (protocol 1.3)."""
+"""Reading a request: the query and the form body merged (protocol 1.3), then typed parameters."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import unquote_plus
 
-from .reply import ApiError
+from .reply import ApiError, invalid, missing
+
+Params = Mapping[str, str]
 
 MAX_BODY_BYTES = 1 << 20  # 1 MiB: far above any real request, small enough to refuse unread
 MAX_FIELDS = 1000
@@ -55,3 +60,49 @@ def parse_params(query: str, body: bytes) -> dict[str, str]:
         raise ApiError("InvalidParameter", "The request body is not valid UTF-8.") from None
     params.update(_pairs(text, "request body"))
     return params
+
+
+def required(params: Params, name: str) -> str:
+    """A mandatory, non-blank parameter."""
+    value = params.get(name, "")
+    if not value.strip():
+        raise missing(name)
+    return value.strip()
+
+
+def json_param(params: Params, name: str, kind: type, default: Any) -> Any:
+    """A parameter holding a JSON document of type `kind` (protocol 1.3)."""
+    raw = params.get(name, "")
+    if not raw.strip():
+        return default
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise invalid(name, f"not valid JSON ({exc.msg} at position {exc.pos}).") from None
+    except (ValueError, RecursionError):
+        raise invalid(name, "not valid JSON.") from None
+    if not isinstance(value, kind):
+        raise invalid(name, f"expected a JSON {'object' if kind is dict else 'array'}.")
+    return value
+
+
+def labels_param(params: Params) -> dict[str, str]:
+    """`Labels`: a JSON object of strings."""
+    labels = json_param(params, "Labels", dict, {})
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items()):
+        raise invalid("Labels", "keys and values must be strings.")
+    return dict(labels)
+
+
+def int_param(params: Params, name: str, default: int, low: int, high: int) -> int:
+    """An integer parameter within [low, high]."""
+    raw = params.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid(name, "expected an integer.") from None
+    if not low <= value <= high:
+        raise invalid(name, f"must be between {low} and {high}.")
+    return value

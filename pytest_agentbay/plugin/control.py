@@ -16,6 +16,8 @@ class EmulatorControl:
     """Set latency, faults, quotas and scripted agent results on the local backend.
 
     Works from any process of the run (xdist workers included): it speaks HTTP to the backend.
+    Each knob method has the signature of the `Emulator` method of the same name (a test,
+    `tests/plugin/test_control_parity.py`, holds them together); the backend checks the values.
     """
 
     def __init__(self, endpoint: str, api_key: str) -> None:
@@ -53,8 +55,10 @@ class EmulatorControl:
         http_status: int = 400,
         times: int | None = None,
         rate: float | None = None,
+        retry_after_ms: int | None = None,
     ) -> None:
-        """Fail `action` calls (None: all) with `code`, the first `times` calls or at `rate`."""
+        """Fail `action` calls (None: all) with `code`, the first `times` calls or at `rate`;
+        `retry_after_ms` adds the `x-acs-retry-after` header."""
         self._post(
             "fault",
             action=action,
@@ -63,6 +67,7 @@ class EmulatorControl:
             http_status=http_status,
             times=times,
             rate=rate,
+            retry_after_ms=retry_after_ms,
         )
 
     def throttle(
@@ -76,9 +81,9 @@ class EmulatorControl:
         """Answer `action` calls with `Throttling.User`."""
         self._post("throttle", action=action, times=times, rate=rate, retry_after_ms=retry_after_ms)
 
-    def set_quota(self, max_sessions: int | None) -> None:
-        """Limit concurrent sessions of the run's key."""
-        self._post("quota", max_sessions=max_sessions)
+    def set_quota(self, max_sessions: int | None, api_key: str | None = None) -> None:
+        """Limit concurrent sessions per API key (`api_key`, or the default for every key)."""
+        self._post("quota", max_sessions=max_sessions, api_key=api_key)
 
     def script_task(
         self,
@@ -103,9 +108,13 @@ class EmulatorControl:
         """How long pause/resume/delete transitions and agent tasks take."""
         self._post("timing", settle_seconds=settle_seconds, task_seconds=task_seconds)
 
-    def reset(self) -> None:
-        """Knobs back to their defaults (sessions stay)."""
-        self._post("reset")
+    def reseed(self, seed: int | None) -> None:
+        """Make the backend's ids deterministic from `seed` from now on (None: random)."""
+        self._post("seed", seed=seed)
+
+    def reset(self, *, sessions: bool = False) -> None:
+        """Knobs back to their defaults; `sessions=True` also ends every session."""
+        self._post("reset", sessions=sessions)
 
     def close(self) -> None:
         """Close the HTTP connection."""

@@ -19,46 +19,61 @@ AUTH = {"Authorization": f"Bearer {KEY}"}
 BAD_SECONDS = ["NaN", "Infinity", "-Infinity", "1e308", "-1"]
 
 
-@pytest.fixture
-def fake_server() -> Iterator[EmulatorServer]:
-    """A loopback server over fake sandboxes, dropping requests not read within 1 s."""
+@pytest.fixture(scope="module")
+def server_once() -> Iterator[EmulatorServer]:
     emulator = Emulator(api_keys=[KEY], sandbox_factory=FakeSandbox)
     with EmulatorServer(emulator, request_timeout=1.0) as srv:
         yield srv
 
 
-def _control(url: str, knob: str, raw_json: str) -> httpx.Response:
+@pytest.fixture
+def fake_server(server_once: EmulatorServer) -> Iterator[EmulatorServer]:
+    """A loopback server over fake sandboxes, dropping requests not read within 1 s; its
+    knobs and sessions are reset after each test."""
+    yield server_once
+    server_once.emulator.reset(sessions=True)
+
+
+@pytest.fixture(scope="module")
+def client(server_once: EmulatorServer) -> Iterator[httpx.Client]:
+    """One client for the module (making one costs more than a test's calls)."""
+    with httpx.Client(base_url=server_once.url, timeout=5) as http:
+        yield http
+
+
+def _control(client: httpx.Client, knob: str, raw_json: str) -> httpx.Response:
     # Python's json accepts NaN and Infinity, so a client really can send them.
-    return httpx.post(f"{url}/_emulator/{knob}", content=raw_json.encode(), headers=AUTH)
+    return client.post(f"/_emulator/{knob}", content=raw_json.encode(), headers=AUTH)
 
 
-def _still_serves(url: str) -> None:
-    with httpx.Client(base_url=url, timeout=5) as client:
-        api = Api(client)
-        session_id = api.create()
-        api.ok("DeleteSessionAsync", SessionId=session_id)
+def _still_serves(client: httpx.Client) -> None:
+    api = Api(client)
+    session_id = api.create()
+    api.ok("DeleteSessionAsync", SessionId=session_id)
 
 
 @pytest.mark.parametrize("seconds", BAD_SECONDS)
 def test_latency_refuses_seconds_that_are_not_a_sane_delay(fake_server: EmulatorServer,
+                                                           client: httpx.Client,
                                                            seconds: str) -> None:
-    reply = _control(fake_server.url, "latency",
+    reply = _control(client, "latency",
                      f'{{"action": "DeleteSessionAsync", "seconds": {seconds}}}')
     assert reply.status_code == 400, reply.text
     assert reply.json()["ok"] is False and "seconds" in reply.json()["error"]
     assert fake_server.emulator.state()["knobs"]["latency"] == {}
-    _still_serves(fake_server.url)
+    _still_serves(client)
 
 
 @pytest.mark.parametrize("field", ["settle_seconds", "task_seconds"])
 @pytest.mark.parametrize("seconds", BAD_SECONDS)
 def test_timing_refuses_seconds_that_are_not_a_sane_duration(fake_server: EmulatorServer,
+                                                             client: httpx.Client,
                                                              field: str, seconds: str) -> None:
-    reply = _control(fake_server.url, "timing", f'{{"{field}": {seconds}}}')
+    reply = _control(client, "timing", f'{{"{field}": {seconds}}}')
     assert reply.status_code == 400, reply.text
     assert field in reply.json()["error"]
     assert fake_server.emulator.state()["knobs"][field] == 0.0
-    _still_serves(fake_server.url)
+    _still_serves(client)
 
 
 @pytest.mark.parametrize(("knob", "body", "needle"), [
@@ -66,9 +81,10 @@ def test_timing_refuses_seconds_that_are_not_a_sane_duration(fake_server: Emulat
     ("throttle", {"action": "NoSuchTool"}, "NoSuchTool"),
     ("latency", {"action": "CreateMcpSesion", "seconds": 1}, "CreateMcpSesion"),
 ])
-def test_knobs_refuse_actions_that_do_not_exist(fake_server: EmulatorServer, knob: str,
+def test_knobs_refuse_actions_that_do_not_exist(fake_server: EmulatorServer,
+                                                client: httpx.Client, knob: str,
                                                 body: dict[str, Any], needle: str) -> None:
-    reply = _control(fake_server.url, knob, json.dumps(body))
+    reply = _control(client, knob, json.dumps(body))
     assert reply.status_code == 400, reply.text
     error = reply.json()["error"]
     assert needle in error and "GetSession" in error  # names the typo and the real names
@@ -94,8 +110,8 @@ def test_in_process_knobs_check_the_same(seconds: float) -> None:
 
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "BREW"])
 def test_other_methods_get_the_json_error_shape(fake_server: EmulatorServer,
-                                                method: str) -> None:
-    reply = httpx.request(method, fake_server.url + "/?Action=ListSession", headers=AUTH)
+                                                client: httpx.Client, method: str) -> None:
+    reply = client.request(method, "/?Action=ListSession", headers=AUTH)
     assert reply.status_code == 405
     assert reply.headers["content-type"].startswith("application/json")
     assert reply.headers["allow"] == "GET, POST"
@@ -103,7 +119,7 @@ def test_other_methods_get_the_json_error_shape(fake_server: EmulatorServer,
         body = reply.json()
         assert body["Code"] == "MethodNotAllowed" and body["Success"] is False
         assert body["HttpStatusCode"] == 405 and method in body["Message"] and body["RequestId"]
-    _still_serves(fake_server.url)
+    _still_serves(client)
 
 
 def test_a_malformed_request_line_gets_json_too(fake_server: EmulatorServer) -> None:
@@ -141,28 +157,27 @@ def _trickle(url: str, first: bytes, lines: list[bytes], for_seconds: float) -> 
 
 @pytest.mark.parametrize("attack", ["headers", "body"])
 def test_a_slow_client_is_dropped_and_others_are_served(fake_server: EmulatorServer,
+                                                        client: httpx.Client,
                                                         attack: str) -> None:
     if attack == "headers":
         first, lines = b"POST /?Action=ListSession HTTP/1.1\r\n", [b"X-Slow: 1\r\n"]
     else:
         first = b"POST /?Action=ListSession HTTP/1.1\r\nContent-Length: 100000\r\n\r\n"
         lines = [b"a"]
-    with httpx.Client(base_url=fake_server.url, timeout=5) as client:
-        api = Api(client)
-        session_id = api.create()
-        held = _trickle(fake_server.url, first, lines, for_seconds=4.0)
-        assert held < 3.0, f"a slow client held its connection for {held:.1f} s"
-        assert api.status(session_id) == "RUNNING"
+    api = Api(client)
+    session_id = api.create()
+    held = _trickle(fake_server.url, first, lines, for_seconds=4.0)
+    assert held < 3.0, f"a slow client held its connection for {held:.1f} s"
+    assert api.status(session_id) == "RUNNING"
 
 
-def test_the_request_deadline_leaves_slow_commands_and_idle_connections_alone(
-        fake_server: EmulatorServer) -> None:
-    with httpx.Client(base_url=fake_server.url, timeout=10) as client:
-        api = Api(client)
-        fake_server.emulator.set_latency("GetSession", 1.5)  # answering is not reading
-        session_id = api.create()
-        time.sleep(1.2)  # idle between requests on a kept-alive connection
-        assert api.status(session_id) == "RUNNING"
+def test_the_request_deadline_leaves_slow_answers_and_idle_connections_alone(
+        fake_server: EmulatorServer, client: httpx.Client) -> None:
+    api = Api(client)
+    fake_server.emulator.set_latency("GetSession", 1.2)  # answering is not reading
+    session_id = api.create()
+    time.sleep(1.1)  # idle between requests on a kept-alive connection
+    assert api.status(session_id) == "RUNNING"
 
 
 def test_the_deadline_is_a_command_line_option() -> None:

@@ -188,3 +188,9 @@ def test_the_deadline_is_a_command_line_option() -> None:
     for bad in ("0", "-1", "nan", "inf"):
         with pytest.raises(SystemExit):
             parse_args(["--request-timeout", bad])
+
+
+def test_other_methods_get_405_in_process_too(api: Api) -> None:
+    reply = api.client.put("/?Action=ListSession", headers=AUTH)
+    assert reply.status_code == 405 and reply.headers["allow"] == "GET, POST"
+    assert reply.json()["Code"] == "MethodNotAllowed"

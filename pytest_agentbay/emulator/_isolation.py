@@ -1,36 +1,23 @@
-"""OS plumbing for sandboxes: private mount namespaces and process-group bookkeeping."""
+"""OS plumbing for sandboxes: the bubblewrap sandbox's spawn server, started commands, groups."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
 import inspect
+import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
-import time
-from pathlib import Path
 
-from pytest_agentbay.emulator import _spawner
-
-HOME = "/root"
-"""Where a namespaced session's home is mounted (its /tmp is the session's tmp)."""
+from pytest_agentbay.emulator import _bwrap, _spawner
+from pytest_agentbay.emulator.limits import MIB, Limits
 
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-# Run by the spawn server (see _spawner) inside its fresh mount (and, unprivileged, user)
-# namespaces, where it then starts the commands (entering them per command with nsenter cost
-# about 2 ms; starting the server costs about 20 ms once per sandbox).
-# $1 session home, $2 where it is mounted, $3 session tmp, $4 sandbox root to hide ("" to skip).
-_SETUP = """set -e
-mount --bind "$1" "$2"
-mount --bind "$3" /tmp
-if [ -n "$4" ] && [ -d "$4" ]; then mount -t tmpfs -o mode=0755,size=64k agentbay "$4"; fi
-"""
 _DEAD = "the sandbox's namespace helper has died"
 _ANSWER_SECONDS = 10.0  # bound on waiting for the helper: it may be stopped, not dead
 _REAP_SECONDS = 5.0  # bound on waiting for the helper to reap a finished command
@@ -38,44 +25,68 @@ _EXIT_SECONDS = 1.0  # bound on waiting for the helper to report its last comman
 
 
 class Namespace:
-    """A spawn server holding a sandbox's private mounts (home on /root, tmp on /tmp)."""
+    """A spawn server (see `_spawner`) inside a bubblewrap sandbox (see `_bwrap`).
 
-    def __init__(self, home: Path, tmp: Path, hide: str) -> None:
-        user = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
-        argv = [tool("unshare"), *user, "--mount", "--propagation", "private", "--"]
+    It starts the session's commands in there (entering the namespaces per command would cost
+    a few ms each). Its PID namespace ends with it: every process of the session dies then.
+    """
+
+    def __init__(self, limits: Limits) -> None:
         self._control, theirs = socket.socketpair()
+        info, info_w = os.pipe()
+        passwd, groups = _bwrap.accounts()
+        fds = {"passwd": _memfd(passwd), "group": _memfd(groups), "info": info_w}
+        program = _bwrap.seccomp()
+        if program is not None:
+            fds["seccomp"] = _memfd(program)
         restore = ",".join(str(int(sig)) for sig in (signal.SIGPIPE, signal.SIGXFSZ))
-        setup = [tool("sh"), "-c", _SETUP, "sh", str(home), HOME, str(tmp), hide]
-        with theirs:
-            self._helper = subprocess.Popen(
-                [*argv, *_python(), str(theirs.fileno()), restore, *setup],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env={"PATH": PATH},
-                cwd="/",
-                start_new_session=True,
-                pass_fds=(theirs.fileno(),),
-            )
-        assert self._helper.stdout is not None and self._helper.stderr is not None
+        sizes = f"{limits.processes},{limits.memory_mib * MIB},{limits.open_files}"
+        argv = [*_bwrap.argv(limits, fds), *_python(), str(theirs.fileno()), restore, sizes]
+        user, group = _bwrap.host_ids() or (None, None)
         try:
-            if self._helper.stdout.readline() != b"ready\n":
-                raise OSError("no ready signal")
-            # Held open, the namespace outlives its processes: its inode number is not reused.
-            self._mnt = os.open(f"/proc/{self._helper.pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
-        except OSError:
-            self._helper.kill()
+            self._helper = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                env={"PATH": PATH}, cwd="/", start_new_session=True,
+                pass_fds=(theirs.fileno(), *fds.values()),
+                user=user, group=group, extra_groups=None if user is None else [],
+            )  # fmt: skip
+        except BaseException:
             self._control.close()
-            err = self._helper.communicate()[1].decode(errors="replace").strip()
-            raise RuntimeError(f"cannot isolate with namespaces: {err}") from None
-        self._helper.stdout.close()
-        self._helper.stderr.close()
+            os.close(info)
+            raise
+        finally:
+            theirs.close()
+            for fd in fds.values():
+                os.close(fd)
+        self._init = self._started(info)
         self._lock = threading.Lock()  # one frame at a time on the control socket
         self._control.settimeout(_ANSWER_SECONDS)
         self._broken = False
 
-    def spawn(self, argv: list[str], env: dict[str, str], workdir: str) -> NsChild | None:
-        """Start ``argv`` in ``workdir`` inside the namespace; None if there is no ``workdir``."""
+    def _started(self, info: int) -> int:
+        """Wait for "ready"; return a pidfd of the PID namespace's init (bwrap's child)."""
+        assert self._helper.stdout is not None and self._helper.stderr is not None
+        try:
+            with os.fdopen(info, "rb") as stream:
+                ready = self._helper.stdout.readline() == b"ready\n"
+                if not ready:
+                    raise OSError("no ready signal")
+                os.set_blocking(stream.fileno(), False)
+                init_pid = int(json.loads(stream.read() or b"{}")["child-pid"])
+            return os.pidfd_open(init_pid)
+        except (OSError, ValueError, KeyError):
+            self._helper.kill()
+            self._control.close()
+            err = self._helper.communicate()[1].decode(errors="replace").strip()
+            raise RuntimeError(f"cannot isolate with bubblewrap: {err or 'it failed'}") from None
+        finally:
+            self._helper.stdout.close()
+            self._helper.stderr.close()
+
+    def spawn(
+        self, argv: list[str], env: dict[str, str], workdir: str, stdin: int
+    ) -> NsChild | None:
+        """Start ``argv`` in ``workdir`` inside the sandbox; None if there is no ``workdir``."""
         if any("\0" in arg for arg in argv):
             raise ValueError("embedded null byte")
         pipes = (*os.pipe(), *os.pipe())  # stdout read, write; stderr read, write
@@ -83,7 +94,7 @@ class Namespace:
         try:
             with theirs:
                 request = _spawner.frame(workdir, argv, env)
-                self._send(request, [pipes[1], pipes[3], theirs.fileno()])
+                self._send(request, [stdin, pipes[1], pipes[3], theirs.fileno()])
             os.close(pipes[1])
             os.close(pipes[3])
             kind, value = _answer(channel)
@@ -102,17 +113,30 @@ class Namespace:
             return None
         raise OSError(value, os.strerror(value))
 
+    @property
+    def init_pid(self) -> int | None:
+        """The host pid of the sandbox's PID namespace init, while it lives."""
+        with contextlib.suppress(OSError), open(f"/proc/self/fdinfo/{self._init}") as fdinfo:
+            for line in fdinfo:
+                if line.startswith("Pid:"):
+                    pid = int(line.split()[1])
+                    return pid if pid > 0 else None
+        return None
+
     def close(self) -> None:
-        """SIGKILL everything in the namespace, then let the helper report the ends and exit."""
-        _kill_namespace(self._helper.pid, os.fstat(self._mnt))
+        """Kill every process of the sandbox, let the helper report the ends, end the sandbox."""
+        with contextlib.suppress(RuntimeError):
+            self._send(_spawner.kill_all_frame(), [])
         with self._lock:
             self._broken = True
             self._control.close()  # the helper exits once its commands are released
         with contextlib.suppress(subprocess.TimeoutExpired):
             self._helper.wait(_EXIT_SECONDS)
+        with contextlib.suppress(OSError):  # a helper that hangs on: its namespace ends with init
+            signal.pidfd_send_signal(self._init, signal.SIGKILL)
         self._helper.kill()
-        self._helper.communicate()
-        os.close(self._mnt)
+        self._helper.wait()
+        os.close(self._init)
 
     def _send(self, data: bytes, fds: list[int]) -> None:
         with self._lock:
@@ -138,6 +162,11 @@ class NsChild:
         self._channel = channel
         self._buffer = b""
         channel.setblocking(False)
+
+    def kill(self) -> None:
+        """Have the helper SIGKILL the command's process group (it knows the pids in there)."""
+        with contextlib.suppress(OSError):
+            self._channel.send(_spawner.KILL)
 
     def exit_fd(self) -> int:
         """Readable when the helper reports the exit (or dies)."""
@@ -172,10 +201,10 @@ class NsChild:
 class PopenChild:
     """A command started directly (directories mode): same interface as NsChild."""
 
-    def __init__(self, argv: list[str], env: dict[str, str], cwd: str) -> None:
+    def __init__(self, argv: list[str], env: dict[str, str], cwd: str, stdin: int) -> None:
         self._proc = subprocess.Popen(
             argv,
-            stdin=subprocess.DEVNULL,
+            stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=cwd,
@@ -188,6 +217,10 @@ class PopenChild:
         self.stderr = self._proc.stderr.fileno()
         self.returncode: int | None = None
         self._pidfd = _spawner.pidfd(self.pid)
+
+    def kill(self) -> None:
+        """SIGKILL the command's process group (its leader is not reaped yet)."""
+        killpg(self.pid)
 
     def exit_fd(self) -> int | None:
         return self._pidfd
@@ -229,39 +262,16 @@ def _answer(channel: socket.socket) -> tuple[bytes, int]:
 
 @functools.cache
 def _python() -> list[str]:
-    """How to run the spawn server: this interpreter, isolated, without site (faster)."""
-    source = inspect.getsource(_spawner)
-    return [sys.executable or tool("python3"), "-I", "-S", "-c", source]
+    """How to run the spawn server: a Python the sandbox sees, isolated, without site (faster)."""
+    return [_bwrap.interpreter(), "-I", "-S", "-c", inspect.getsource(_spawner)]
 
 
-def _kill_namespace(helper_pid: int, target: os.stat_result) -> None:
-    # ``target`` is the namespace, held open so that its inode number cannot be reused by a new
-    # sandbox's namespace (whose processes we would then kill). The helper is spared until the
-    # end all the same: it reports how the killed commands ended.
-    for _ in range(50):
-        victims = [
-            pid
-            for pid in _pids()
-            if pid != helper_pid and _same_file(f"/proc/{pid}/ns/mnt", target)
-        ]
-        for pid in victims:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
-        if not victims:
-            return
-        time.sleep(0.002)
-
-
-def _pids() -> list[int]:
-    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
-
-
-def _same_file(path: str, target: os.stat_result) -> bool:
-    try:
-        st = os.stat(path)  # fails for zombies, which are dead already
-    except OSError:
-        return False
-    return (st.st_dev, st.st_ino) == (target.st_dev, target.st_ino)
+def _memfd(data: bytes) -> int:
+    """A descriptor to read ``data`` from (bubblewrap reads its files and programs so)."""
+    fd = os.memfd_create("agentbay")  # close-on-exec: bwrap gets it through pass_fds only
+    os.write(fd, data)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
 
 def killpg(pgid: int) -> None:

@@ -1,19 +1,21 @@
-"""The spawn server of a namespaced sandbox: it starts the sandbox's commands from inside.
+"""The spawn server of a sandbox: it starts the session's commands from inside the sandbox.
 
-The emulator runs this file's source as ``python -I -S -c SOURCE CONTROL_FD SIGNALS SETUP...``
-under ``unshare``. Imports are few and cheap (start-up is paid once per sandbox) and all happen
-before SETUP mounts the session's home and tmp, which may hide the interpreter (say, one installed
-in the user's home). The server then prints "ready" and serves until the control socket is closed
-and every command it started has been released. The emulator imports this module too (for the
-protocol), on any OS: names that only Linux has are looked up when used.
+The emulator runs this file's source as ``python -I -S -c SOURCE CONTROL_FD SIGNALS LIMITS``
+inside bubblewrap (see `_bwrap`), so it has the session's view, user and limits before it starts
+anything; it sets the limits on itself (hard and soft: no command can raise them), prints
+"ready", and serves until the control socket is closed and every command it started has been
+released. Imports are few and cheap (start-up is paid once per sandbox). The emulator imports
+this module too (for the protocol), on any OS: names only Linux has are looked up when used.
 
-Protocol. Emulator to server, on the control socket (a stream), one frame per command: a
-4-byte length, then ``marshal((workdir, argv, env))``; three descriptors ride on the frame: the
-command's stdout and stderr pipes and its channel, one end of a fresh socketpair. Server to
-emulator, on the channel: 9-byte replies (a kind byte, then a signed 64-bit value), first
-STARTED (or NO_WORKDIR, or FAILED), later EXITED. The command leads its own session and process
-group. Its leader is not reaped before the emulator shuts its side of the channel (after any
-killpg), so the group id cannot be reused meanwhile; the server closes the channel once it has.
+Protocol. Emulator to server, on the control socket (a stream), one frame per request: a
+4-byte length, then ``marshal((workdir, argv, env))``; four descriptors ride on the frame: the
+command's stdin, stdout and stderr, and its channel, one end of a fresh socketpair. A frame of
+``marshal(KILL_ALL)`` with no descriptors kills every process of the sandbox but the server.
+Server to emulator, on the channel: 9-byte replies (a kind byte, then a signed 64-bit value),
+first STARTED (or NO_WORKDIR, or FAILED), later EXITED. Emulator to server on the channel: KILL
+(SIGKILL the command's process group), then end of file once the emulator is done. The command
+leads its own session and process group; its leader is not reaped before that end of file, so
+the group id cannot be reused meanwhile; the server closes the channel once it has reaped it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ import _socket
 import errno
 import marshal
 import os
+import resource
 import select
+import signal
 import sys
 from _socket import socket
 
@@ -30,15 +34,25 @@ STARTED = b"P"  # value: the pid, also the command's session and process group i
 NO_WORKDIR = b"D"  # value: errno of chdir
 FAILED = b"E"  # value: errno of posix_spawn
 EXITED = b"X"  # value: the exit code, or minus the signal that killed the command
+KILL = b"K"  # emulator to server on a channel
+KILL_ALL = "kill-all"
 REPLY_SIZE = 9
-FDS = 3  # stdout, stderr, channel
+FDS = 4  # stdin, stdout, stderr, channel
 _HEADER = 4
 _POLL_SECONDS = 0.01  # exit polling interval where pidfds are unavailable
 
 
 def frame(workdir: str, argv: list[str], env: dict[str, str]) -> bytes:
     """One request to start ``argv`` with ``env`` in ``workdir``."""
-    body = marshal.dumps((workdir, argv, env))
+    return _framed(marshal.dumps((workdir, argv, env)))
+
+
+def kill_all_frame() -> bytes:
+    """The request to kill every process of the sandbox but the server."""
+    return _framed(marshal.dumps(KILL_ALL))
+
+
+def _framed(body: bytes) -> bytes:
     return len(body).to_bytes(_HEADER, "big") + body
 
 
@@ -87,17 +101,20 @@ class Server:
             self._control = None
             return
         body, fds = got
+        if not fds and body == marshal.dumps(KILL_ALL):
+            _kill_all()
+            return
         if len(fds) != FDS:
             for fd in fds:
                 os.close(fd)
             return
-        channel = socket(fileno=fds[2])
+        channel = socket(fileno=fds[3])
         channel.setblocking(False)
         try:
-            kind, value = self._start(body, fds[0], fds[1])
+            kind, value = self._start(body, fds[:3])
         finally:
-            os.close(fds[0])
-            os.close(fds[1])
+            for fd in fds[:3]:
+                os.close(fd)
         _send(channel, kind, value)
         if kind != STARTED:
             channel.close()
@@ -108,7 +125,7 @@ class Server:
         if child.pidfd is not None:
             self._poll.register(child.pidfd, select.EPOLLIN)
 
-    def _start(self, body: bytes, stdout: int, stderr: int) -> tuple[bytes, int]:
+    def _start(self, body: bytes, stdio: list[int]) -> tuple[bytes, int]:
         try:
             workdir, argv, env = marshal.loads(body)
             os.chdir(workdir)
@@ -116,13 +133,9 @@ class Server:
             return NO_WORKDIR, exc.errno or errno.ENOENT
         except (ValueError, TypeError, EOFError):
             return FAILED, errno.EINVAL
-        actions = [
-            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-            (os.POSIX_SPAWN_DUP2, stdout, 1),
-            (os.POSIX_SPAWN_DUP2, stderr, 2),
-        ]
+        actions = [(os.POSIX_SPAWN_DUP2, fd, number) for number, fd in enumerate(stdio)]
         try:
-            pid = os.posix_spawn(
+            pid = os.posix_spawnp(
                 argv[0], argv, env, file_actions=actions, setsid=True,
                 setsigdef=self._restore, setsigmask=(),
             )
@@ -134,11 +147,18 @@ class Server:
 
     def _release(self, child: _Child) -> None:
         try:
-            child.channel.recv(64)  # end of file, normally: the emulator is done
+            data = child.channel.recv(64)  # KILL, or end of file: the emulator is done
         except BlockingIOError:
             return  # a stale event: the descriptor was reused
         except OSError:
-            pass
+            data = b""
+        if data:
+            if KILL in data:  # the leader is not reaped yet: the group id is still its own
+                try:  # noqa: SIM105  # contextlib would slow the start-up down
+                    os.killpg(child.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            return
         self._poll.unregister(child.channel.fileno())
         child.released = True
 
@@ -204,14 +224,31 @@ def pidfd(pid: int) -> int | None:
         return None
 
 
+def _kill_all() -> None:
+    try:  # noqa: SIM105  # contextlib would slow the start-up down
+        os.kill(-1, signal.SIGKILL)  # in our PID namespace: all but its init and ourselves
+    except OSError:
+        pass
+
+
+def limit(processes: int, memory: int, open_files: int) -> None:
+    """Set the sandbox's limits on this process, for it and everything it starts."""
+    for kind, value in (
+        (resource.RLIMIT_NPROC, processes),  # counted per user namespace: this sandbox only
+        (resource.RLIMIT_DATA, memory),
+        (resource.RLIMIT_NOFILE, open_files),
+        (resource.RLIMIT_CORE, 0),
+    ):
+        resource.setrlimit(kind, (value, value))
+
+
 def main(argv: list[str]) -> int:
-    """argv: the control socket's descriptor, signals to reset in commands, setup command."""
+    """argv: the control socket's descriptor, signals to reset in commands, limits."""
     os.set_inheritable(int(argv[0]), False)
     control = socket(fileno=int(argv[0]))
     restore = tuple(int(number) for number in argv[1].split(",") if number)
-    setup = os.posix_spawn(argv[2], argv[2:], os.environ)
-    if os.waitstatus_to_exitcode(os.waitpid(setup, 0)[1]) != 0:
-        return 1
+    processes, memory, open_files = (int(number) for number in argv[2].split(","))
+    limit(processes, memory, open_files)
     os.write(1, b"ready\n")
     Server(control, restore).serve()
     return 0

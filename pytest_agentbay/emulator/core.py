@@ -7,6 +7,7 @@ handler in `actions`; all state lives in `state.Store`. Its knob methods check t
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -18,6 +19,7 @@ from . import actions
 from .form import MAX_BODY_BYTES, parse_params, too_large
 from .ids import Ids
 from .images import BUILTIN_IMAGES, ImageSpec
+from .limits import DEFAULT_LIMITS, Limits
 from .knobs import SHELL, THROTTLING_CODE, THROTTLING_MESSAGE, Fault, Knobs, checked_seconds
 from .mcp import TOOLS
 from .records import SandboxFactory
@@ -28,10 +30,10 @@ from .tasks import TaskRule
 log = logging.getLogger(__name__)
 
 
-def _default_factory() -> tuple[SandboxFactory, Callable[[], str]]:
+def _default_factory(limits: Limits) -> tuple[SandboxFactory, Callable[[], str]]:
     from . import sandbox  # the runner is only needed once a command runs
 
-    return sandbox.Sandbox, sandbox.detect_isolation
+    return functools.partial(sandbox.Sandbox, limits=limits), sandbox.detect_isolation
 
 
 def _known(name: str | None, what: str, names: Iterable[str]) -> None:
@@ -56,6 +58,7 @@ class Emulator:
         root: Path | str | None = None,
         isolation: str | None = None,
         sandbox_factory: SandboxFactory | None = None,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self._api_keys = frozenset(api_keys) if api_keys is not None else None
         settle = checked_seconds("settle_seconds", settle_seconds)
@@ -66,9 +69,10 @@ class Emulator:
         self.images: dict[str, ImageSpec] = {**BUILTIN_IMAGES, **(images or {})}
         self.knobs = Knobs(settle_seconds=settle, task_seconds=task)
         if sandbox_factory is None:
-            sandbox_factory, detect = _default_factory()
+            sandbox_factory, detect = _default_factory(limits)
             isolation = isolation or detect()
         self.isolation: str = isolation or "directories"
+        self.limits = limits
         self.store = Store(clock=self.clock, ids=self.ids, knobs=self.knobs, images=self.images,
                            factory=sandbox_factory, isolation=self.isolation,
                            root=Path(root) if root is not None else None)
@@ -147,8 +151,8 @@ class Emulator:
         return self.store.live(api_key)
 
     def state(self) -> dict[str, Any]:
-        """Counts and knob settings (no keys, no secrets): the control endpoint's GET."""
-        return self.store.describe()
+        """Counts, knob settings and sandbox limits (no keys, no secrets): the control GET."""
+        return {**self.store.describe(), "limits": self.limits.describe()}
 
     def close(self) -> None:
         """Finish every session, kill its commands and remove its files."""

@@ -9,36 +9,53 @@ import posixpath
 import pwd
 import selectors
 import shutil
-import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pytest_agentbay.emulator import _bwrap
 from pytest_agentbay.emulator._isolation import (
-    HOME,
     PATH,
     Child,
     Namespace,
+    NsChild,
     PopenChild,
     group_alive,
     killpg,
     start_time,
     tool,
 )
+from pytest_agentbay.emulator.limits import DEFAULT_LIMITS, Limits
 from pytest_agentbay.emulator.records import TIMEOUT_EXIT_CODE
 
-OUTPUT_CAP = 1024 * 1024
-"""Bytes kept per stream (stdout, stderr) of one command: 1 MiB. The rest is read and discarded."""
+OUTPUT_CAP = DEFAULT_LIMITS.output_bytes
+"""Bytes kept per stream (stdout, stderr) of one command by default: 1 MiB; the rest is read
+and discarded, and the result says ``truncated``."""
 
 NAMESPACES = "namespaces"
 DIRECTORIES = "directories"
+NOT_ISOLATED = (
+    "sessions are NOT isolated: their commands run as this user, see this machine's files "
+    "and processes, and have no resource limits"
+)
 
 _CHUNK = 65536
-_DRAIN_SECONDS = 0.05  # bound on reading leftovers once the shell has ended or been killed
+_DRAIN_SECONDS = 0.05  # bound on reading leftovers once the program has ended or been killed
 _POLL_SECONDS = 0.01  # exit polling interval where pidfds are unavailable
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """What one program wrote, as bytes, and how it ended (on timeout: exit code 124)."""
+
+    stdout: bytes
+    stderr: bytes
+    exit_code: int
+    timed_out: bool
+    truncated: bool  # some output was cut at the output limit
 
 
 @dataclass(frozen=True)
@@ -53,66 +70,71 @@ class RunResult:
 
 
 @functools.cache
-def detect_isolation() -> str:
-    """Return "namespaces" if private mounts actually work on this OS, else "directories"."""
-    if not sys.platform.startswith("linux") or not shutil.which("unshare"):
-        return DIRECTORIES
+def isolation_problem() -> str | None:
+    """Why sessions cannot be isolated on this machine (None: they can), probed once."""
+    problem = _bwrap.problem()
+    if problem is not None:
+        return problem
     with tempfile.TemporaryDirectory() as tmp:
         try:
             box = Sandbox(Path(tmp), "probe", NAMESPACES)
-        except (OSError, RuntimeError):
-            return DIRECTORIES
+        except (OSError, RuntimeError) as exc:
+            return str(exc)
         try:
-            ok = box.run('test -w /tmp && test -w "$HOME"', timeout_ms=5000).exit_code == 0
+            probe = box.run('test -w /tmp && test -w "$HOME" && test ! -e /root', timeout_ms=5000)
         finally:
             box.close()
-    return NAMESPACES if ok else DIRECTORIES
+    if probe.exit_code != 0:
+        return f"the sandbox probe failed: {probe.stderr.strip() or probe.exit_code}"
+    return None
+
+
+def detect_isolation() -> str:
+    """Return "namespaces" if bubblewrap sandboxes work here, else "directories"."""
+    return DIRECTORIES if isolation_problem() is not None else NAMESPACES
 
 
 class Sandbox:
-    """The machine of one emulated session: runs ``bash -c command`` in its own home and tmp.
+    """The machine of one emulated session: runs its commands and programs.
 
-    Files live in ``root/name/home`` and ``root/name/tmp``. Every command gets a clean
-    environment (nothing of the host's, which may hold API keys) and its own process group.
+    - ``"namespaces"``: a bubblewrap sandbox (see `_bwrap` for what it sees and may do): an
+      unprivileged user in its own user, PID and mount namespaces, with ``limits``, a private
+      ``/tmp`` and home, and a long-lived helper inside that starts the commands (a command
+      costs what bare bash does). ``close()`` ends the PID namespace: nothing survives it.
+    - ``"directories"``: NOT isolated (see ``NOT_ISOLATED``), for machines without namespaces:
+      HOME and TMPDIR point into ``root/name`` and commands run there as this user.
 
-    - ``"namespaces"``: a long-lived helper holds a private mount namespace (user namespace too
-      when not root) where the session home is mounted on /root, the session tmp on /tmp, and
-      the sandbox root is hidden. It starts the commands there (no per-command namespace
-      entry), so files under HOME, /tmp or TMPDIR are invisible to other sessions.
-    - ``"directories"``: HOME and TMPDIR point into the session's directories and commands
-      start there. A command that writes to the literal /tmp path is NOT isolated in this mode.
-
-    Background jobs may outlive their command (``server &``); ``close()`` kills them, every
-    still-running command, and in namespaces mode anything else left in the namespace (in
-    directories mode, a process that leaves its process group, e.g. via setsid, survives).
+    Every command gets a clean environment (nothing of the host's, which may hold API keys) and
+    its own process group, which a timeout kills.
     """
 
-    def __init__(self, root: Path, name: str, isolation: str) -> None:
+    def __init__(
+        self, root: Path, name: str, isolation: str, limits: Limits = DEFAULT_LIMITS
+    ) -> None:
         if isolation not in (NAMESPACES, DIRECTORIES):
             raise ValueError(f"isolation must be {NAMESPACES!r} or {DIRECTORIES!r}: {isolation!r}")
         if name in ("", ".", "..") or "/" in name or "\0" in name:
             raise ValueError(f"sandbox name must be a single path component, not {name!r}")
-        root = Path(root).resolve()
-        self.path = root / name
-        self.path.mkdir(parents=True)
-        (self.path / "home").mkdir()
-        (self.path / "tmp").mkdir()
+        self.path = Path(root).resolve() / name  # files on the host: directories mode only
         self.isolation = isolation
+        self.limits = limits
         self._lock = threading.Lock()
-        self._groups: dict[int, int | None] = {}  # process group id -> leader start time
+        self._groups: dict[int, int | None] = {}  # directories mode: group id -> start time
         self._closed = False
         self._ns: Namespace | None = None
         if isolation == NAMESPACES:
-            try:
-                hide = "" if root == Path("/") else str(root)
-                self._ns = Namespace(self.path / "home", self.path / "tmp", hide)
-            except BaseException:
-                _rmtree(self.path)
-                raise
-            self.home, self._tmp, self._user = HOME, "/tmp", "root"
+            self._ns = Namespace(limits)
+            self.home, self._tmp, self._user = _bwrap.HOME, "/tmp", _bwrap.USER
         else:
+            (self.path / "home").mkdir(parents=True)
+            (self.path / "tmp").mkdir()
             self.home, self._tmp = str(self.path / "home"), str(self.path / "tmp")
             self._user = _host_user()
+
+    @property
+    def init_pid(self) -> int | None:
+        """Host pid of the sandbox's PID namespace init (namespaces mode, while it lives)."""
+        return self._ns.init_pid if self._ns is not None else None
 
     def run(
         self,
@@ -123,23 +145,50 @@ class Sandbox:
         envs: Mapping[str, str] | None = None,
     ) -> RunResult:
         """Run ``bash -c command``; cwd (relative to HOME) and envs are process parameters."""
+        got = self.execute([tool("bash"), "-c", command], timeout_ms=timeout_ms, cwd=cwd, env=envs)
+        return RunResult(_text(got.stdout), _text(got.stderr), got.exit_code, got.timed_out,
+                         got.truncated)
+
+    def execute(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout_ms: int,
+        stdin: bytes = b"",
+        cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> ExecResult:
+        """Run ``argv`` in this session's sandbox; the internal API for every tool.
+
+        ``argv[0]`` is looked up on the sandbox's PATH. ``stdin`` is fed to the program (then
+        end of file); ``cwd`` is relative to HOME unless absolute; ``env`` is added to the
+        session's clean environment (HOME, TMPDIR, PATH, LANG, USER, LOGNAME, SHELL). Output
+        is kept up to the output limit per stream. On timeout the program's process group is
+        killed and the exit code is 124. A missing ``cwd`` is exit code 1 with bash's message.
+        Raises ValueError for bad arguments, RuntimeError if the sandbox is closed or broken.
+        """
         if timeout_ms <= 0:
             raise ValueError(f"timeout_ms must be positive, not {timeout_ms}")
+        if not argv:
+            raise ValueError("argv must name a program")
         if self._closed:
             raise RuntimeError(f"sandbox {self.path.name} is closed")
-        env = self._environment(envs)
+        environment = self._environment(env)
         workdir = posixpath.join(self.home, cwd) if cwd else self.home
-        spawned = self._spawn(command, workdir, env)
+        spawned = self._spawn(list(argv), workdir, environment, bool(stdin))
         if spawned is None:
-            return RunResult("", f"bash: cd: {cwd}: No such file or directory\n", 1, False, False)
-        proc, start = spawned
+            message = f"bash: cd: {cwd}: No such file or directory\n".encode()
+            return ExecResult(b"", message, 1, False, False)
+        proc, feed, start = spawned
         timed_out = True
         try:
-            out, err, timed_out = _collect(proc, timeout_ms / 1000)
+            out, err, timed_out = _collect(proc, feed, stdin, timeout_ms / 1000,
+                                           self.limits.output_bytes)
         finally:
             self._settle(proc, start, kill=timed_out)
         code = TIMEOUT_EXIT_CODE if timed_out else _exit_code(proc.returncode)
-        return RunResult(out.text(), err.text(), code, timed_out, out.truncated or err.truncated)
+        return ExecResult(bytes(out.data), bytes(err.data), code, timed_out,
+                          out.truncated or err.truncated)
 
     def close(self) -> None:
         """Kill running commands and background jobs, then remove the sandbox's files."""
@@ -154,7 +203,8 @@ class Sandbox:
                 killpg(pgid)
         if self._ns is not None:
             self._ns.close()
-        _rmtree(self.path)
+        else:
+            _rmtree(self.path)
 
     def _environment(self, envs: Mapping[str, str] | None) -> dict[str, str]:
         env = {
@@ -173,76 +223,115 @@ class Sandbox:
         return env
 
     def _spawn(
-        self, command: str, workdir: str, env: dict[str, str]
-    ) -> tuple[Child, int | None] | None:
-        """The started command and its start time; None if ``workdir`` does not exist."""
-        argv = [tool("bash"), "-c", command]
+        self, argv: list[str], workdir: str, env: dict[str, str], feeding: bool
+    ) -> tuple[Child, int | None, int | None] | None:
+        """The started program, the descriptor to feed its stdin, its start time (directories
+        mode); None if ``workdir`` does not exist."""
+        read, feed = os.pipe() if feeding else (os.open(os.devnull, os.O_RDONLY), None)
         proc: Child | None
-        if self._ns is not None:
-            proc = self._ns.spawn(argv, env, workdir)
-        else:
-            proc = PopenChild(argv, env, workdir) if os.path.isdir(workdir) else None
+        try:
+            if self._ns is not None:
+                proc = self._ns.spawn(argv, env, workdir, read)
+            elif os.path.isdir(workdir):
+                proc = PopenChild(argv, env, workdir, read)
+            else:
+                proc = None
+        except BaseException:
+            if feed is not None:
+                os.close(feed)
+            raise
+        finally:
+            os.close(read)
         if proc is None:
+            if feed is not None:
+                os.close(feed)
             return None
-        start = start_time(proc.pid)
+        start = None if isinstance(proc, NsChild) else start_time(proc.pid)
         with self._lock:
-            self._groups[proc.pid] = start
+            if not isinstance(proc, NsChild):
+                self._groups[proc.pid] = start
             closed = self._closed
-        if closed:  # close() ran while we were spawning and could not see this group
-            killpg(proc.pid)
-        return proc, start
+        if closed:  # close() ran while we were spawning and could not see this program
+            proc.kill()
+        return proc, feed, start
 
     def _settle(self, proc: Child, start: int | None, *, kill: bool) -> None:
         if kill:
-            killpg(proc.pid)  # the leader is not reaped yet, so the group id is still ours
+            proc.kill()  # the leader is not reaped yet, so the group id is still its own
         proc.release()
-        if not group_alive(proc.pid):
+        if isinstance(proc, PopenChild) and not group_alive(proc.pid):
             with self._lock:
                 if self._groups.get(proc.pid, start) == start:
                     self._groups.pop(proc.pid, None)
 
 
 class _Capture:
-    """One output stream, kept up to OUTPUT_CAP bytes."""
+    """One output stream, kept up to ``cap`` bytes."""
 
-    def __init__(self) -> None:
+    def __init__(self, cap: int) -> None:
         self.data = bytearray()
         self.truncated = False
+        self._cap = cap
 
     def feed(self, chunk: bytes) -> None:
-        room = OUTPUT_CAP - len(self.data)
+        room = self._cap - len(self.data)
         if len(chunk) > room:
             self.truncated = True
             chunk = chunk[:room]
         self.data += chunk
 
-    def text(self) -> str:
-        return self.data.decode("utf-8", errors="replace")
 
-
-def _collect(proc: Child, timeout: float) -> tuple[_Capture, _Capture, bool]:
-    """Read both pipes until the shell exits (not until every holder closes them) or time is up."""
-    out, err = _Capture(), _Capture()
+def _collect(
+    proc: Child, feed: int | None, stdin: bytes, timeout: float, cap: int
+) -> tuple[_Capture, _Capture, bool]:
+    """Feed stdin and read both pipes until the program exits (not until every holder closes
+    them) or time is up."""
+    out, err = _Capture(cap), _Capture(cap)
     streams = {proc.stdout: out, proc.stderr: err}
     deadline = time.monotonic() + timeout
     exited = False
     wake = proc.exit_fd()
+    pending: memoryview | None = memoryview(stdin)
     with selectors.DefaultSelector() as sel:
         if wake is not None:
             sel.register(wake, selectors.EVENT_READ)
         for fd in streams:
             sel.register(fd, selectors.EVENT_READ)
-        while not exited and (remaining := deadline - time.monotonic()) > 0:
-            for key, _ in sel.select(remaining if wake is not None else _POLL_SECONDS):
-                if key.fd in streams:
-                    chunk = os.read(key.fd, _CHUNK)
-                    if chunk:
-                        streams[key.fd].feed(chunk)
-                    else:
-                        sel.unregister(key.fd)
-            exited = proc.exited()
+        if feed is not None:
+            os.set_blocking(feed, False)
+            sel.register(feed, selectors.EVENT_WRITE)
+        try:
+            while not exited and (remaining := deadline - time.monotonic()) > 0:
+                for key, _ in sel.select(remaining if wake is not None else _POLL_SECONDS):
+                    if key.fd in streams:
+                        chunk = os.read(key.fd, _CHUNK)
+                        if chunk:
+                            streams[key.fd].feed(chunk)
+                        else:
+                            sel.unregister(key.fd)
+                    elif key.fd == feed and pending is not None:
+                        pending = _write_some(sel, feed, pending)
+                exited = proc.exited()
+        finally:
+            if feed is not None and pending is not None:
+                os.close(feed)
     _drain(streams)
     return out, err, not exited
+
+
+def _write_some(sel: selectors.BaseSelector, feed: int, pending: memoryview) -> memoryview | None:
+    """Write what the pipe takes; at the end (or if the program closed its stdin) close it."""
+    try:
+        pending = pending[os.write(feed, pending[:_CHUNK]):]
+    except BlockingIOError:
+        return pending
+    except OSError:  # EPIPE: the program does not read its stdin
+        pending = pending[:0]
+    if pending:
+        return pending
+    sel.unregister(feed)
+    os.close(feed)
+    return None
 
 
 def _drain(streams: dict[int, _Capture]) -> None:
@@ -253,6 +342,10 @@ def _drain(streams: dict[int, _Capture]) -> None:
         with contextlib.suppress(BlockingIOError):
             while time.monotonic() < end and (chunk := os.read(fd, _CHUNK)):
                 capture.feed(chunk)
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
 
 
 def _exit_code(returncode: int | None) -> int:

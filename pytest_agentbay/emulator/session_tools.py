@@ -35,10 +35,12 @@ def shell_payload(result: RunResultLike, trace_id: str) -> tuple[dict[str, Any],
     if result.timed_out:  # the SDK's timeout contract: an error with empty output
         payload = {"errorCode": TIMEOUT_EXIT_CODE, "stdout": "", "stderr": "", "traceId": trace_id}
         return payload, True
+    # ``truncated`` is ours (the service has no output cap to report): present only when true.
+    cut = {"truncated": True} if result.truncated else {}
     if result.exit_code == 0:
-        return {"stdout": result.stdout, "stderr": result.stderr, "exit_code": 0}, False
+        return {"stdout": result.stdout, "stderr": result.stderr, "exit_code": 0, **cut}, False
     payload = {"errorCode": result.exit_code, "stdout": result.stdout,
-               "stderr": result.stderr, "traceId": trace_id}
+               "stderr": result.stderr, "traceId": trace_id, **cut}
     return payload, True
 
 

@@ -150,13 +150,18 @@ class OperationResult(ApiResult):
 
 
 class CommandResult(ApiResult):
-    """`execute_command()`: `output` is stdout then stderr."""
+    """`execute_command()`: `output` is stdout then stderr.
+
+    `truncated` is true when the local backend cut the output at its limit (1 MiB per stream by
+    default); the cloud service does not report it.
+    """
 
     output: str = ""
     exit_code: int = 0
     stdout: str = ""
     stderr: str = ""
     trace_id: str = ""
+    truncated: bool = False
 
 
 class ExecutionResult(ApiResult):

@@ -63,6 +63,7 @@ def command_result(reply: ToolReply) -> CommandResult:
         exit_code=exit_code,
         trace_id=str(value.get("traceId") or ""),
         error_message=(stderr or reply.text) if exit_code else "",
+        truncated=value.get("truncated") is True,
     )
 
 

@@ -62,8 +62,24 @@ def _all_gone(pids: list[int], within: float = 1.0) -> bool:
     return True
 
 
-def _pids(path: Path) -> list[int]:
-    return [int(line) for line in path.read_text().split()]
+def _host_pids(*args: str) -> list[int]:
+    """Host pids of processes running exactly ``args`` (a sandbox's own pids are its own)."""
+    wanted = "\0".join(args).encode() + b"\0"
+    pids = []
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and Path(f"/proc/{entry}/cmdline").read_bytes() == wanted:
+                pids.append(int(entry))
+        except OSError:
+            pass
+    return pids
+
+
+def _wait_for(*args: str) -> list[int]:
+    deadline = time.monotonic() + 2
+    while not (pids := _host_pids(*args)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return pids
 
 
 def test_output_streams_and_exit_code(box: Sandbox) -> None:
@@ -116,26 +132,26 @@ def test_host_environment_does_not_leak(box: Sandbox, monkeypatch: pytest.Monkey
 
 def test_timeout_kills_whole_process_group(box: Sandbox) -> None:
     command = (
-        "trap '' TERM; sleep 30 & echo $! > \"$HOME/pids\"; "
-        "(trap '' TERM; sleep 30) & echo $! >> \"$HOME/pids\"; echo partial; sleep 30"
+        "trap '' TERM; sleep 30.11 & (trap '' TERM; sleep 30.12) & echo partial; sleep 30"
     )
+    pids: list[int] = []
     started = time.monotonic()
-    result = box.run(command, timeout_ms=300)
+    threading.Timer(0.2, lambda: pids.extend(_host_pids("sleep", "30.11"))).start()
+    result = box.run(command, timeout_ms=400)
     assert time.monotonic() - started < 1.5
     assert (result.exit_code, result.timed_out) == (124, True)
     assert result.stdout in ("", "partial\n")
-    pids = _pids(box.path / "home" / "pids")
-    assert len(pids) == 2
-    assert _all_gone(pids)
+    assert len(pids) == 1
+    assert _all_gone(pids + _host_pids("sleep", "30.12"))
 
 
 def test_background_job_holding_the_pipes_does_not_hang_run(box: Sandbox) -> None:
     started = time.monotonic()
-    result = _run(box, 'sleep 30 & echo $! > "$HOME/pid"; echo done')
+    result = _run(box, "sleep 30.21 & echo done")
     assert time.monotonic() - started < 1
     assert (result.stdout, result.exit_code, result.timed_out) == ("done\n", 0, False)
-    pids = _pids(box.path / "home" / "pid")
-    assert all(_running(pid) for pid in pids)  # it outlives its command ...
+    pids = _wait_for("sleep", "30.21")
+    assert pids and all(_running(pid) for pid in pids)  # it outlives its command ...
     box.close()
     assert _all_gone(pids)  # ... but not its sandbox
 
@@ -165,8 +181,7 @@ def test_files_of_one_session_are_invisible_to_another(tmp_path: Path, mode: str
             assert _run(first, "echo s > /tmp/g && cat /tmp/g").stdout == "s\n"
             assert _run(second, "cat /tmp/g").exit_code != 0
             assert not Path("/tmp/g").exists() or Path("/tmp/g").read_text() != "s\n"
-            host_path = first.path / "home" / "f"
-            assert _run(second, f"cat '{host_path}'").exit_code != 0
+            assert not any(path.name == "f" for path in tmp_path.rglob("*"))  # not on the host
     finally:
         first.close()
         second.close()
@@ -195,13 +210,11 @@ def test_concurrent_commands_across_sandboxes(tmp_path: Path, mode: str) -> None
 def test_close_kills_running_commands_and_removes_files(box: Sandbox) -> None:
     results: list[RunResult] = []
     worker = threading.Thread(
-        target=lambda: results.append(box.run('echo $$ > "$HOME/pid"; sleep 30', timeout_ms=20000))
+        target=lambda: results.append(box.run("sleep 30.31; :", timeout_ms=20000))
     )
     worker.start()
-    pid_file = box.path / "home" / "pid"
-    while not pid_file.exists() or not pid_file.read_text():
-        time.sleep(0.01)
-    pids = _pids(pid_file)
+    pids = _wait_for("sleep", "30.31")
+    assert pids
     box.close()
     worker.join(2)
     assert not worker.is_alive()
@@ -215,10 +228,10 @@ def test_close_kills_running_commands_and_removes_files(box: Sandbox) -> None:
 
 def test_close_kills_processes_that_left_their_group_in_namespaces(tmp_path: Path) -> None:
     sandbox = _make(tmp_path, "s", "namespaces")
-    result = _run(sandbox, 'setsid sleep 30 >/dev/null 2>&1 & echo $! > "$HOME/pid"')
+    result = _run(sandbox, "setsid sleep 30.41 >/dev/null 2>&1 &")
     assert result.exit_code == 0
-    pids = _pids(sandbox.path / "home" / "pid")
-    assert all(_running(pid) for pid in pids)
+    pids = _wait_for("sleep", "30.41")
+    assert pids and all(_running(pid) for pid in pids)
     sandbox.close()
     assert _all_gone(pids)
 
@@ -249,10 +262,11 @@ def test_commands_inherit_only_the_standard_descriptors(box: Sandbox) -> None:
 def test_a_dead_namespace_helper_is_a_clear_error_not_a_hang(tmp_path: Path) -> None:
     sandbox = _make(tmp_path, "s", "namespaces")
     try:
-        result = _run(sandbox, 'setsid sleep 30 >/dev/null 2>&1 & echo $! > "$HOME/pid"')
+        result = _run(sandbox, "setsid sleep 30.51 >/dev/null 2>&1 &")
         assert result.exit_code == 0
-        pids = _pids(sandbox.path / "home" / "pid")
-        helper = int(_run(sandbox, "echo $PPID; :").stdout)  # the helper started bash
+        pids = _wait_for("sleep", "30.51")
+        init = sandbox.init_pid
+        helper = int(Path(f"/proc/{init}/task/{init}/children").read_text().split()[0])
         assert helper != os.getpid()
         started = time.monotonic()
         threading.Timer(0.2, os.kill, (helper, signal.SIGKILL)).start()

@@ -170,11 +170,13 @@ def test_stop_kills_commands_removes_sandboxes_and_closes_the_port(tmp_path: Pat
     api = Api(client)
     session_id = api.create()
     api.tool(session_id, "shell", {"command": "echo hi > $HOME/f"})
-    assert any((tmp_path / "boxes").iterdir())
+    if emulator.isolation == "directories":  # namespaced sessions keep their files in memory
+        assert any((tmp_path / "boxes").iterdir())
     with ThreadPoolExecutor(1) as pool:
         running = pool.submit(api.post, "CallMcpTool", SessionId=session_id, Name="shell",
-                              Args='{"command": "sleep 30"}')
+                              Args='{"command": "sleep 30.61; :"}')
         time.sleep(0.3)
+        assert _sleeping("30.61")
         started = time.monotonic()
         server.stop()
         assert time.monotonic() - started < 5
@@ -182,10 +184,20 @@ def test_stop_kills_commands_removes_sandboxes_and_closes_the_port(tmp_path: Pat
         with contextlib.suppress(httpx.HTTPError):
             running.result(timeout=5)
     client.close()
-    assert list((tmp_path / "boxes").iterdir()) == []
+    assert not (tmp_path / "boxes").exists() or list((tmp_path / "boxes").iterdir()) == []
+    assert not _sleeping("30.61")
     assert emulator.live_sessions() == []
     with pytest.raises(httpx.ConnectError):
         httpx.post(server.url, timeout=2)
+
+
+def _sleeping(seconds: str) -> bool:
+    """Whether a ``sleep seconds`` runs anywhere on this machine (host pids, any namespace)."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            if cmdline.read_bytes() == f"sleep\0{seconds}\0".encode():
+                return True
+    return False
 
 
 def _start_cli(*args: str) -> subprocess.Popen[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -11,7 +12,11 @@ from types import FrameType
 
 from .core import Emulator
 from .knobs import checked_seconds
+from .limits import DEFAULT_LIMITS, HELP, Limits
+from .sandbox import NOT_ISOLATED, isolation_problem
 from .server import REQUEST_SECONDS, EmulatorServer
+
+KEY_ENV = "AGENTBAY_EMULATOR_API_KEY"
 
 
 def _seconds(text: str) -> float:
@@ -46,8 +51,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--allow-remote", action="store_true",
                         help="allow binding a non-loopback address (anyone reaching it can "
                              "run commands on this machine)")
+    parser.add_argument("--api-key-file", metavar="FILE",
+                        help="accept only the keys in FILE, one a line ('-': read standard "
+                             f"input); or set {KEY_ENV}; default: any non-empty key")
     parser.add_argument("--api-key", action="append", dest="api_keys", metavar="KEY",
-                        help="accept only this key (repeatable; default: any non-empty key)")
+                        help="accept only this key (repeatable); visible to other users in "
+                             "the process list: prefer --api-key-file")
+    parser.add_argument("--isolation", choices=("auto", "namespaces", "directories"),
+                        default="auto", help="how sessions run their commands (auto: "
+                        "bubblewrap sandboxes where they work; directories: NOT isolated)")
+    for name, default in DEFAULT_LIMITS.describe().items():
+        parser.add_argument(f"--limit-{name.replace('_', '-')}", type=int, default=default,
+                            metavar="N", help=f"{HELP[name]} (default {default})")
     parser.add_argument("--seed", type=int, help="make ids deterministic")
     parser.add_argument("--settle-seconds", type=_seconds, default=0.0,
                         help="how long PAUSING/RESUMING/DELETING last (default 0)")
@@ -62,11 +77,43 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _api_keys(args: argparse.Namespace) -> list[str] | None:
+    """The accepted keys: from --api-key, --api-key-file and the environment (None: any)."""
+    keys = list(args.api_keys or [])
+    if args.api_key_file == "-":
+        keys += sys.stdin.read().split()
+    elif args.api_key_file:
+        with open(args.api_key_file, encoding="utf-8") as lines:
+            keys += lines.read().split()
+    if os.environ.get(KEY_ENV, "").strip():
+        keys.append(os.environ[KEY_ENV].strip())
+    if args.api_key_file and not keys:
+        raise ValueError(f"{args.api_key_file}: no key in it")
+    return keys or None
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    return Limits(**{name: getattr(args, f"limit_{name}") for name in DEFAULT_LIMITS.describe()})
+
+
+def _isolation_line(emulator: Emulator) -> str:
+    if emulator.isolation == "namespaces":
+        return "isolation: namespaces (bubblewrap sandboxes)"
+    reason = isolation_problem() or "--isolation directories"
+    return f"isolation: directories: WARNING: {NOT_ISOLATED} ({reason})"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the server, print where it listens, and serve until SIGINT or SIGTERM."""
     args = parse_args(argv)
-    emulator = Emulator(api_keys=args.api_keys, seed=args.seed,
-                        settle_seconds=args.settle_seconds, task_seconds=args.task_seconds)
+    try:
+        keys, limits = _api_keys(args), _limits(args)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    isolation = None if args.isolation == "auto" else args.isolation
+    emulator = Emulator(api_keys=keys, seed=args.seed, settle_seconds=args.settle_seconds,
+                        task_seconds=args.task_seconds, isolation=isolation, limits=limits)
     try:
         for action, seconds in args.latency:
             emulator.set_latency(action, seconds)
@@ -84,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    print(f"AgentBay emulator listening on {server.url} (isolation: {emulator.isolation})",
+    print(f"AgentBay emulator listening on {server.url} ({_isolation_line(emulator)})",
           flush=True)
     while not stop.wait(0.5):
         pass

@@ -47,3 +47,10 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+HELP = {
+    "processes": "processes and threads alive at once in a session",
+    "memory_mib": "data memory of each process of a session, MiB",
+    "open_files": "open files of each process of a session",
+    "disk_mib": "size of a session's /tmp and, separately, of its home, MiB",
+    "output_mib": "output kept per stream of one command, MiB (the result says truncated)",
+}

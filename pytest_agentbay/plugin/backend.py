@@ -22,6 +22,7 @@ NEEDS_AGENTBAY = (
     "needs AgentBay: run with `pytest --agentbay` (local backend, no key needed; the cloud "
     "when AGENTBAY_API_KEY is set)"
 )
+LOCAL_KEY_PREFIX = "local-"  # the keys this plugin makes up for its local backend
 
 
 @dataclass
@@ -49,7 +50,7 @@ class Backend:
     def describe(self) -> str:
         """One line for the report header; the key is masked."""
         where = (
-            f"{self.endpoint}, isolation: {self.isolation}"
+            f"{self.endpoint}, isolation: {_isolation_note(self.isolation)}"
             if self.kind == "local"
             else (self.endpoint)
         )
@@ -110,7 +111,7 @@ def choose(config: pytest.Config) -> Backend:
     if kind == "auto":
         kind = "cloud" if key else "local"
     if kind == "local":
-        return start_local()
+        return start_local(unisolated_ok=bool(setting(config, "agentbay_allow_unisolated")))
     if not key:
         raise pytest.UsageError(
             "--agentbay-backend=cloud needs an API key: set AGENTBAY_API_KEY, or use "
@@ -123,11 +124,33 @@ def choose(config: pytest.Config) -> Backend:
     return Backend("cloud", settings.endpoint, key)
 
 
-def start_local() -> Backend:
+def _isolation_note(isolation: str) -> str:
+    if isolation == "directories":
+        return "directories: sessions are NOT isolated (see the README: bubblewrap)"
+    return isolation
+
+
+def _refuse_unisolated(problem: str) -> None:
+    """Unisolated commands could read a real key from this process: only with explicit consent."""
+    key = os.environ.get("AGENTBAY_API_KEY", "").strip()
+    if key and not key.startswith(LOCAL_KEY_PREFIX):
+        raise pytest.UsageError(
+            "the local backend cannot isolate its sessions on this machine "
+            f"({problem}), and AGENTBAY_API_KEY is set: a command run in a session could read "
+            "it. Install bubblewrap, unset AGENTBAY_API_KEY for this run, or pass "
+            "--agentbay-allow-unisolated to accept the risk"
+        )
+
+
+def start_local(*, unisolated_ok: bool = False) -> Backend:
     """Start the emulator on a loopback port with a fresh key that only this run knows."""
     from ..emulator import Emulator, EmulatorServer  # only runs that use it pay for it
+    from ..emulator.sandbox import isolation_problem
 
-    key = "local-" + secrets.token_hex(12)
+    problem = isolation_problem()
+    if problem is not None and not unisolated_ok:
+        _refuse_unisolated(problem)
+    key = LOCAL_KEY_PREFIX + secrets.token_hex(12)
     root = tempfile.mkdtemp(prefix="agentbay-local-")
     emulator = Emulator(api_keys=[key], root=root)
     server = EmulatorServer(emulator, host="127.0.0.1", port=0).start()

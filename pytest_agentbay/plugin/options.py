@@ -101,6 +101,13 @@ OPTIONS = {
             "AGENTBAY_CASSETTE_DIR",
         ),
         Option(
+            "agentbay_allow_unisolated",
+            "run the local backend on a machine where its sessions are NOT isolated even though"
+            " AGENTBAY_API_KEY is set (their commands could read that key)",
+            False,
+            kind="bool",
+        ),
+        Option(
             "agentbay_require_cassettes",
             "without --agentbay, fail (instead of skip) tests that have no cassette",
             False,

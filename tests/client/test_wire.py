@@ -81,6 +81,20 @@ async def test_list_fields_and_next_token(client: Any, service: FakeService) -> 
     assert second == {**first, "NextToken": "tok-2"}
 
 
+@pytest.mark.parametrize("payload", [
+    {"stdout": "x" * 10, "stderr": "", "exit_code": 0, "truncated": True},
+    {"errorCode": 2, "stdout": "x", "stderr": "cut", "traceId": "t", "truncated": True},
+])
+async def test_execute_command_says_when_the_backend_cut_the_output(
+    client: Any, service: FakeService, payload: dict[str, Any]
+) -> None:
+    session = await created(client, service)
+    service.on("CallMcpTool", tool(payload, is_error="errorCode" in payload),
+               tool({"stdout": "y\n", "stderr": "", "exit_code": 0}))
+    assert (await resolve(session.command.execute_command("yes"))).truncated is True
+    assert (await resolve(session.command.execute_command("echo y"))).truncated is False
+
+
 async def test_list_without_filter_sends_empty_labels(client: Any, service: FakeService) -> None:
     service.on("ListSession", envelope([], NextToken="", TotalCount=0))
     await resolve(client.list())

@@ -200,16 +200,64 @@ def _sleeping(seconds: str) -> bool:
     return False
 
 
-def _start_cli(*args: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.upper().endswith("_PROXY")}
+def _start_cli(*args: str, **env: str) -> subprocess.Popen[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.upper().endswith("_PROXY")}
     return subprocess.Popen([sys.executable, "-m", "pytest_agentbay.emulator", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=clean | env)
+
+
+@pytest.mark.parametrize("how", ["file", "stdin", "environment"])
+def test_command_line_takes_the_key_out_of_sight_of_the_process_list(
+    how: str, tmp_path: Path
+) -> None:
+    key = "akm-cli-hidden-key"
+    key_file = tmp_path / "key"
+    key_file.write_text(key + "\n")
+    args = {"file": ["--api-key-file", str(key_file)], "stdin": ["--api-key-file", "-"],
+            "environment": []}[how]
+    proc = _start_cli(*args, **({"AGENTBAY_EMULATOR_API_KEY": key} if how == "environment"
+                                else {}))
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        if how == "stdin":
+            proc.stdin.write(key + "\n")
+        proc.stdin.close()
+        url = proc.stdout.readline().split()[4]
+        assert key.encode() not in Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+        with httpx.Client(base_url=url) as client:
+            Api(client).create(key=key)
+            Api(client).error("ListSession", 400, "NOT_LOGIN", key="some-other-key")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert key not in proc.stdout.read() + proc.stderr.read()
+
+
+def test_command_line_says_plainly_when_sessions_are_not_isolated() -> None:
+    proc = _start_cli("--isolation", "directories")
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+    assert "isolation: directories: WARNING: sessions are NOT isolated" in line
+
+
+def test_command_line_rejects_a_bad_limit_or_an_empty_key_file(tmp_path: Path) -> None:
+    (tmp_path / "empty").write_text("\n")
+    for args in (["--limit-processes", "0"], ["--api-key-file", str(tmp_path / "empty")]):
+        proc = _start_cli(*args)
+        _, err = proc.communicate(timeout=10)
+        assert proc.returncode == 2 and ("processes" in err or "no key" in err), err
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_command_line_serves_and_stops_cleanly(stop_signal: signal.Signals) -> None:
-    proc = _start_cli("--api-key", "akm-cli-secret", "--seed", "3", "--latency",
-                      "GetLabel=0.01")
+    proc = _start_cli("--seed", "3", "--latency", "GetLabel=0.01",
+                      AGENTBAY_EMULATOR_API_KEY="akm-cli-secret")
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()

@@ -72,7 +72,10 @@ def test_huge_output_is_capped_without_hanging(real_api: Api) -> None:
         "command": f"head -c {OUTPUT_CAP * 4} /dev/zero | tr '\\0' x", "timeout_ms": 20_000})
     assert not is_error
     assert len(payload["stdout"].encode()) <= OUTPUT_CAP + 1024
+    assert payload["truncated"] is True  # said, not silent
     assert time.monotonic() - started < 15
+    small, _ = real_api.tool(session_id, "shell", {"command": "echo small"})
+    assert "truncated" not in small
 
 
 def test_files_of_one_session_are_invisible_to_another(real_api: Api) -> None:

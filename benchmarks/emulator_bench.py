@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
@@ -132,8 +133,8 @@ def main() -> None:
     # The server in its own process, as `python -m pytest_agentbay.emulator` runs: the clients
     # here then do not share an interpreter lock with it.
     cli = subprocess.Popen(
-        [sys.executable, "-m", "pytest_agentbay.emulator", "--api-key", KEY],
-        stdout=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "pytest_agentbay.emulator"],
+        stdout=subprocess.PIPE, text=True, env=dict(os.environ, AGENTBAY_EMULATOR_API_KEY=KEY),
     )
     try:
         assert cli.stdout is not None

@@ -72,10 +72,11 @@ class Backend:
     """The emulator in its own process, with cloud-like latency."""
 
     def __init__(self) -> None:
-        args = [sys.executable, "-m", "pytest_agentbay.emulator", "--api-key", KEY,
+        args = [sys.executable, "-m", "pytest_agentbay.emulator",
                 "--latency", f"CreateMcpSession={CREATE}",
                 "--latency", f"DeleteSessionAsync={DELETE}", "--latency", f"shell={COMMAND}"]
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True,
+                                        env=dict(os.environ, AGENTBAY_EMULATOR_API_KEY=KEY))
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         self.url = line.split()[line.split().index("on") + 1]

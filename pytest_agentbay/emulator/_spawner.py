@@ -26,7 +26,7 @@ import marshal
 import os
 import resource
 import select
-import signal
+import _signal  # not signal: that imports enum, nearly 1 MB more per sandbox
 import sys
 from _socket import socket
 
@@ -155,7 +155,7 @@ class Server:
         if data:
             if KILL in data:  # the leader is not reaped yet: the group id is still its own
                 try:  # noqa: SIM105  # contextlib would slow the start-up down
-                    os.killpg(child.pid, signal.SIGKILL)
+                    os.killpg(child.pid, _signal.SIGKILL)
                 except OSError:
                     pass
             return
@@ -226,7 +226,7 @@ def pidfd(pid: int) -> int | None:
 
 def _kill_all() -> None:
     try:  # noqa: SIM105  # contextlib would slow the start-up down
-        os.kill(-1, signal.SIGKILL)  # in our PID namespace: all but its init and ourselves
+        os.kill(-1, _signal.SIGKILL)  # in our PID namespace: all but its init and ourselves
     except OSError:
         pass
 

@@ -55,7 +55,7 @@ def argv(limits: Limits, fds: dict[str, int]) -> list[str]:
     args = [
         bwrap, "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
         "--unshare-cgroup-try", "--disable-userns", "--uid", str(UID), "--gid", str(GID),
-        "--hostname", "agentbay", "--new-session", "--cap-drop", "ALL",
+        "--hostname", "agentbay", "--new-session", "--cap-drop", "ALL", "--as-pid-1",
         *_system_view(), *_interpreter()[1],
         "--ro-bind-data", str(fds["passwd"]), "/etc/passwd",
         "--ro-bind-data", str(fds["group"]), "/etc/group",

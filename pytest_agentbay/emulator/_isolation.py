@@ -28,7 +28,8 @@ class Namespace:
     """A spawn server (see `_spawner`) inside a bubblewrap sandbox (see `_bwrap`).
 
     It starts the session's commands in there (entering the namespaces per command would cost
-    a few ms each). Its PID namespace ends with it: every process of the session dies then.
+    a few ms each). It is the init of the sandbox's PID namespace: the session cannot signal
+    it, and when it ends, every process of the session dies.
     """
 
     def __init__(self, limits: Limits) -> None:
@@ -73,7 +74,7 @@ class Namespace:
                     raise OSError("no ready signal")
                 os.set_blocking(stream.fileno(), False)
                 init_pid = int(json.loads(stream.read() or b"{}")["child-pid"])
-            return os.pidfd_open(init_pid)
+            return os.pidfd_open(init_pid)  # the spawn server itself
         except (OSError, ValueError, KeyError):
             self._helper.kill()
             self._control.close()

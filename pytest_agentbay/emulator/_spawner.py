@@ -82,6 +82,12 @@ class Server:
         self._poll = select.epoll()
         self._poll.register(control.fileno(), select.EPOLLIN)
         self._children: dict[int, _Child] = {}  # by channel descriptor
+        self._wake = -1
+        if os.getpid() == 1:  # the PID namespace's init (bwrap --as-pid-1): orphans come to us
+            self._wake, wake = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+            _signal.set_wakeup_fd(wake)
+            _signal.signal(_signal.SIGCHLD, lambda number, frame: None)
+            self._poll.register(self._wake, select.EPOLLIN)
 
     def serve(self) -> None:
         while self._control is not None or self._children:
@@ -91,7 +97,24 @@ class Server:
                     self._request(self._control)
                 elif fd in self._children:
                     self._release(self._children[fd])
+                elif fd == self._wake:
+                    os.read(fd, 4096)
+                    self._reap_orphans()
             self._report_exits()
+
+    def _reap_orphans(self) -> None:
+        """Reap the dead orphans (background jobs) that came to us; not our commands' leaders."""
+        ours = {child.pid for child in self._children.values()}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) in ours:
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as stat:
+                    state, parent = stat.read().rsplit(b")", 1)[1].split()[:2]
+                if state == b"Z" and parent == b"1":
+                    os.waitpid(int(entry), os.WNOHANG)
+            except OSError:
+                continue
 
     def _request(self, control: socket) -> None:
         got = _receive(control)

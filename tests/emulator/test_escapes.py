@@ -115,7 +115,7 @@ def test_a_session_sees_and_signals_only_its_own_processes(emu: Emu) -> None:
     listed = emu.shell(attacker, "cat /proc/[0-9]*/cmdline | tr '\\0' ' '; echo; "
                                  "ls -d /proc/[0-9]* | wc -l")["stdout"]
     assert "pytest_agentbay.emulator" not in listed and "30.72" not in listed
-    assert int(listed.split()[-1]) < 10, listed  # bwrap's init, the spawn server, this shell
+    assert int(listed.split()[-1]) < 10, listed  # the spawn server (init), this shell, its children
     targets = " ".join(str(pid) for pid in [*victims, emu.proc.pid])
     emu.shell(attacker, f"kill -9 {targets}; pkill -9 -f pytest_agentbay.emulator; :")
     assert all(_alive(pid) for pid in victims)

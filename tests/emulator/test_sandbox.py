@@ -265,9 +265,8 @@ def test_a_dead_namespace_helper_is_a_clear_error_not_a_hang(tmp_path: Path) -> 
         result = _run(sandbox, "setsid sleep 30.51 >/dev/null 2>&1 &")
         assert result.exit_code == 0
         pids = _wait_for("sleep", "30.51")
-        init = sandbox.init_pid
-        helper = int(Path(f"/proc/{init}/task/{init}/children").read_text().split()[0])
-        assert helper != os.getpid()
+        helper = sandbox.init_pid  # the helper is the init of the sandbox's PID namespace
+        assert helper is not None and helper != os.getpid()
         started = time.monotonic()
         threading.Timer(0.2, os.kill, (helper, signal.SIGKILL)).start()
         with pytest.raises(RuntimeError, match="helper has died"):
@@ -278,3 +277,24 @@ def test_a_dead_namespace_helper_is_a_clear_error_not_a_hang(tmp_path: Path) -> 
     finally:
         sandbox.close()
     assert _all_gone(pids)  # the namespace is emptied all the same
+
+
+def test_a_session_cannot_kill_its_helper(tmp_path: Path) -> None:
+    sandbox = _make(tmp_path, "s", "namespaces")
+    try:
+        assert _run(sandbox, "kill -9 $PPID; kill -KILL -1; :").exit_code in (0, 137)
+        assert _run(sandbox, "echo still here").stdout == "still here\n"
+    finally:
+        sandbox.close()
+
+
+def test_finished_background_jobs_do_not_pile_up_as_zombies(tmp_path: Path) -> None:
+    sandbox = _make(tmp_path, "s", "namespaces")
+    try:
+        for _ in range(5):
+            assert _run(sandbox, "for i in 1 2 3 4; do (sleep 0.01 &) ; done").exit_code == 0
+        time.sleep(0.3)
+        states = _run(sandbox, "cat /proc/[0-9]*/stat; :").stdout
+        assert ") Z " not in states, states
+    finally:
+        sandbox.close()

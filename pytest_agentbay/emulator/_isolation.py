@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import inspect
 import json
 import os
 import shutil
@@ -42,7 +41,8 @@ class Namespace:
             fds["seccomp"] = _memfd(program)
         restore = ",".join(str(int(sig)) for sig in (signal.SIGPIPE, signal.SIGXFSZ))
         sizes = f"{limits.processes},{limits.memory_mib * MIB},{limits.open_files}"
-        argv = [*_bwrap.argv(limits, fds), *_python(), str(theirs.fileno()), restore, sizes]
+        server = [*_bwrap.spawn_server(), str(theirs.fileno()), restore, sizes]
+        argv = [*_bwrap.argv(limits, fds), *server]
         user, group = _bwrap.host_ids() or (None, None)
         try:
             self._helper = subprocess.Popen(
@@ -259,12 +259,6 @@ def _answer(channel: socket.socket) -> tuple[bytes, int]:
             raise RuntimeError(_DEAD)
         data += chunk
     return _spawner.parse(data)
-
-
-@functools.cache
-def _python() -> list[str]:
-    """How to run the spawn server: a Python the sandbox sees, isolated, without site (faster)."""
-    return [_bwrap.interpreter(), "-I", "-S", "-c", inspect.getsource(_spawner)]
 
 
 def _memfd(data: bytes) -> int:

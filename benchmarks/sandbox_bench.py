@@ -15,24 +15,14 @@ import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from emulator_bench import median_ms  # this directory is on sys.path when run as a script
 
 from pytest_agentbay.emulator.sandbox import Sandbox
 
 MODE = "namespaces"
-
-
-def median_ms(fn: Callable[[], object], runs: int) -> float:
-    for _ in range(min(20, runs)):  # warm up
-        fn()
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1000
 
 
 def descendants(pid: int) -> list[int]:

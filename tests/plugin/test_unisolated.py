@@ -22,13 +22,19 @@ def no_namespaces(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sandbox, "isolation_problem", lambda: "no user namespaces here")
 
 
+def _run_with_real_key(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, *args: str
+) -> pytest.RunResult:
+    monkeypatch.setenv("AGENTBAY_API_KEY", REAL_KEY)
+    inner.makepyfile(COMMAND_TEST)
+    return inner.runpytest(*LOCAL, *args)
+
+
 @pytest.mark.usefixtures("no_namespaces")
 def test_a_real_key_in_the_environment_stops_the_run(
     inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("AGENTBAY_API_KEY", REAL_KEY)
-    inner.makepyfile(COMMAND_TEST)
-    result = inner.runpytest(*LOCAL)
+    result = _run_with_real_key(inner, monkeypatch)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*cannot isolate*no user namespaces here*AGENTBAY_API_KEY*"
                                  "--agentbay-allow-unisolated*"])
@@ -39,9 +45,7 @@ def test_a_real_key_in_the_environment_stops_the_run(
 def test_the_flag_accepts_the_risk_and_the_header_says_not_isolated(
     inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("AGENTBAY_API_KEY", REAL_KEY)
-    inner.makepyfile(COMMAND_TEST)
-    result = inner.runpytest(*LOCAL, "--agentbay-allow-unisolated")
+    result = _run_with_real_key(inner, monkeypatch, "--agentbay-allow-unisolated")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["agentbay: backend: local (*isolation: directories: sessions "
                                  "are NOT isolated*"])
@@ -60,8 +64,6 @@ def test_an_isolated_backend_runs_whatever_the_environment_holds(
 ) -> None:
     if sandbox.detect_isolation() != "namespaces":
         pytest.skip("this machine cannot isolate sessions (no namespaces or no bubblewrap)")
-    monkeypatch.setenv("AGENTBAY_API_KEY", REAL_KEY)
-    inner.makepyfile(COMMAND_TEST)
-    result = inner.runpytest(*LOCAL)
+    result = _run_with_real_key(inner, monkeypatch)
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["agentbay: backend: local (*isolation: namespaces)*"])

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import posixpath
 import pwd
-import selectors
 import shutil
 import tempfile
 import threading
@@ -28,6 +26,7 @@ from pytest_agentbay.emulator._isolation import (
     start_time,
     tool,
 )
+from pytest_agentbay.emulator._streams import collect
 from pytest_agentbay.emulator.limits import DEFAULT_LIMITS, Limits
 from pytest_agentbay.emulator.records import TIMEOUT_EXIT_CODE
 
@@ -42,9 +41,6 @@ NOT_ISOLATED = (
     "and processes, and have no resource limits"
 )
 
-_CHUNK = 65536
-_DRAIN_SECONDS = 0.05  # bound on reading leftovers once the program has ended or been killed
-_POLL_SECONDS = 0.01  # exit polling interval where pidfds are unavailable
 
 
 @dataclass(frozen=True)
@@ -182,8 +178,8 @@ class Sandbox:
         proc, feed, start = spawned
         timed_out = True
         try:
-            out, err, timed_out = _collect(proc, feed, stdin, timeout_ms / 1000,
-                                           self.limits.output_bytes)
+            out, err, timed_out = collect(proc, feed, stdin, timeout_ms / 1000,
+                                          self.limits.output_bytes)
         finally:
             self._settle(proc, start, kill=timed_out)
         code = TIMEOUT_EXIT_CODE if timed_out else _exit_code(proc.returncode)
@@ -263,85 +259,6 @@ class Sandbox:
             with self._lock:
                 if self._groups.get(proc.pid, start) == start:
                     self._groups.pop(proc.pid, None)
-
-
-class _Capture:
-    """One output stream, kept up to ``cap`` bytes."""
-
-    def __init__(self, cap: int) -> None:
-        self.data = bytearray()
-        self.truncated = False
-        self._cap = cap
-
-    def feed(self, chunk: bytes) -> None:
-        room = self._cap - len(self.data)
-        if len(chunk) > room:
-            self.truncated = True
-            chunk = chunk[:room]
-        self.data += chunk
-
-
-def _collect(
-    proc: Child, feed: int | None, stdin: bytes, timeout: float, cap: int
-) -> tuple[_Capture, _Capture, bool]:
-    """Feed stdin and read both pipes until the program exits (not until every holder closes
-    them) or time is up."""
-    out, err = _Capture(cap), _Capture(cap)
-    streams = {proc.stdout: out, proc.stderr: err}
-    deadline = time.monotonic() + timeout
-    exited = False
-    wake = proc.exit_fd()
-    pending: memoryview | None = memoryview(stdin)
-    with selectors.DefaultSelector() as sel:
-        if wake is not None:
-            sel.register(wake, selectors.EVENT_READ)
-        for fd in streams:
-            sel.register(fd, selectors.EVENT_READ)
-        if feed is not None:
-            os.set_blocking(feed, False)
-            sel.register(feed, selectors.EVENT_WRITE)
-        try:
-            while not exited and (remaining := deadline - time.monotonic()) > 0:
-                for key, _ in sel.select(remaining if wake is not None else _POLL_SECONDS):
-                    if key.fd in streams:
-                        chunk = os.read(key.fd, _CHUNK)
-                        if chunk:
-                            streams[key.fd].feed(chunk)
-                        else:
-                            sel.unregister(key.fd)
-                    elif key.fd == feed and pending is not None:
-                        pending = _write_some(sel, feed, pending)
-                exited = proc.exited()
-        finally:
-            if feed is not None and pending is not None:
-                os.close(feed)
-    _drain(streams)
-    return out, err, not exited
-
-
-def _write_some(sel: selectors.BaseSelector, feed: int, pending: memoryview) -> memoryview | None:
-    """Write what the pipe takes; at the end (or if the program closed its stdin) close it."""
-    try:
-        pending = pending[os.write(feed, pending[:_CHUNK]):]
-    except BlockingIOError:
-        return pending
-    except OSError:  # EPIPE: the program does not read its stdin
-        pending = pending[:0]
-    if pending:
-        return pending
-    sel.unregister(feed)
-    os.close(feed)
-    return None
-
-
-def _drain(streams: dict[int, _Capture]) -> None:
-    """Take what is already buffered; background jobs may hold the pipes open forever."""
-    end = time.monotonic() + _DRAIN_SECONDS
-    for fd, capture in streams.items():
-        os.set_blocking(fd, False)
-        with contextlib.suppress(BlockingIOError):
-            while time.monotonic() < end and (chunk := os.read(fd, _CHUNK)):
-                capture.feed(chunk)
 
 
 def _text(data: bytes) -> str:

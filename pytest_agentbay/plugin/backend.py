@@ -111,7 +111,10 @@ def choose(config: pytest.Config) -> Backend:
     if kind == "auto":
         kind = "cloud" if key else "local"
     if kind == "local":
-        return start_local(unisolated_ok=bool(setting(config, "agentbay_allow_unisolated")))
+        return start_local(
+            unisolated_ok=bool(setting(config, "agentbay_allow_unisolated")),
+            limits=_limits(setting(config, "agentbay_local_limit")),
+        )
     if not key:
         raise pytest.UsageError(
             "--agentbay-backend=cloud needs an API key: set AGENTBAY_API_KEY, or use "
@@ -122,6 +125,26 @@ def choose(config: pytest.Config) -> Backend:
     except ValueError as error:
         raise pytest.UsageError(f"AgentBay cloud backend: {error}") from None
     return Backend("cloud", settings.endpoint, key)
+
+
+def _limits(pairs: list[str]) -> dict[str, int]:
+    """``--agentbay-local-limit NAME=N`` pairs; UsageError naming what to fix."""
+    from ..emulator.limits import DEFAULT_LIMITS, Limits
+
+    chosen: dict[str, int] = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        name = name.strip()
+        if name not in DEFAULT_LIMITS.describe() or not value.strip().isdigit():
+            names = ", ".join(DEFAULT_LIMITS.describe())
+            raise pytest.UsageError(f"--agentbay-local-limit {pair!r}: expected NAME=N with "
+                                    f"NAME one of {names} and N a positive integer")
+        chosen[name] = int(value)
+    try:
+        Limits(**chosen)
+    except ValueError as error:
+        raise pytest.UsageError(f"--agentbay-local-limit: {error}") from None
+    return chosen
 
 
 def _isolation_note(isolation: str) -> str:
@@ -142,9 +165,10 @@ def _refuse_unisolated(problem: str) -> None:
         )
 
 
-def start_local(*, unisolated_ok: bool = False) -> Backend:
+def start_local(*, unisolated_ok: bool = False, limits: dict[str, int] | None = None) -> Backend:
     """Start the emulator on a loopback port with a fresh key that only this run knows."""
     from ..emulator import Emulator, EmulatorServer  # only runs that use it pay for it
+    from ..emulator.limits import Limits
     from ..emulator.sandbox import isolation_problem
 
     problem = isolation_problem()
@@ -152,7 +176,7 @@ def start_local(*, unisolated_ok: bool = False) -> Backend:
         _refuse_unisolated(problem)
     key = LOCAL_KEY_PREFIX + secrets.token_hex(12)
     root = tempfile.mkdtemp(prefix="agentbay-local-")
-    emulator = Emulator(api_keys=[key], root=root)
+    emulator = Emulator(api_keys=[key], root=root, limits=Limits(**(limits or {})))
     server = EmulatorServer(emulator, host="127.0.0.1", port=0).start()
     backend = Backend("local", server.url, key, emulator.isolation, server)
     backend.export_environment()

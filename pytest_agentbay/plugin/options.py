@@ -101,6 +101,13 @@ OPTIONS = {
             "AGENTBAY_CASSETTE_DIR",
         ),
         Option(
+            "agentbay_local_limit",
+            "a per-session limit of the local backend, NAME=N (repeatable): processes,"
+            " memory_mib, open_files, disk_mib, output_mib",
+            [],
+            kind="linelist",
+        ),
+        Option(
             "agentbay_allow_unisolated",
             "run the local backend on a machine where its sessions are NOT isolated even though"
             " AGENTBAY_API_KEY is set (their commands could read that key)",

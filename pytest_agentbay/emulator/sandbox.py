@@ -161,7 +161,8 @@ class Sandbox:
         session's clean environment (HOME, TMPDIR, PATH, LANG, USER, LOGNAME, SHELL). Output
         is kept up to the output limit per stream. On timeout the program's process group is
         killed and the exit code is 124. A missing ``cwd`` is exit code 1 with bash's message.
-        Raises ValueError for bad arguments, RuntimeError if the sandbox is closed or broken.
+        Raises ValueError for bad arguments, OSError if the program cannot be started (say,
+        not found), RuntimeError if the sandbox is closed or its helper has died.
         """
         if timeout_ms <= 0:
             raise ValueError(f"timeout_ms must be positive, not {timeout_ms}")

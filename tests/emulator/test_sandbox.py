@@ -298,3 +298,15 @@ def test_finished_background_jobs_do_not_pile_up_as_zombies(tmp_path: Path) -> N
         assert ") Z " not in states, states
     finally:
         sandbox.close()
+
+
+def test_execute_runs_a_program_with_stdin_and_gives_bytes(box: Sandbox) -> None:
+    data = bytes(range(256)) * 4096  # 1 MiB: more than a pipe holds while it is being read
+    result = box.execute(["python3", "-c", "import sys; b = sys.stdin.buffer.read(); "
+                          "sys.stdout.buffer.write(b[::-1]); sys.stderr.write(str(len(b)))"],
+                         stdin=data, timeout_ms=20_000, cwd="/tmp", env={"X": "1"})
+    assert (result.stdout, result.stderr) == (data[::-1], b"1048576")
+    assert (result.exit_code, result.timed_out, result.truncated) == (0, False, False)
+    with pytest.raises(OSError):
+        box.execute(["no-such-program-here"], timeout_ms=5000)
+    assert box.execute(["true"], stdin=b"ignored" * 100_000, timeout_ms=5000).exit_code == 0

@@ -19,8 +19,8 @@ from . import actions
 from .form import MAX_BODY_BYTES, parse_params, too_large
 from .ids import Ids
 from .images import BUILTIN_IMAGES, ImageSpec
-from .limits import DEFAULT_LIMITS, Limits
 from .knobs import SHELL, THROTTLING_CODE, THROTTLING_MESSAGE, Fault, Knobs, checked_seconds
+from .limits import DEFAULT_LIMITS, Limits
 from .mcp import TOOLS
 from .records import SandboxFactory
 from .reply import ApiError, Ok, Reply, failure, missing, not_login, success

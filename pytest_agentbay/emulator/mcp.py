@@ -11,6 +11,8 @@ one line to `TOOLS`, and name it in an image family (`images.FAMILIES`).
 from __future__ import annotations
 
 from . import session_tools as built_in
+from .code import CODE_TOOLS
+from .files import FILE_TOOLS
 from .form import Params, json_param, required
 from .reply import Ok, tool_data
 from .state import Store
@@ -29,6 +31,8 @@ TOOLS: dict[str, Tool] = {
     "execute_task": built_in.mobile_execute_task,
     "get_task_status": built_in.task_status,
     "terminate_task": built_in.terminate_task,
+    **FILE_TOOLS,  # read_file, write_file, ... (files.py)
+    **CODE_TOOLS,  # run_code (code.py)
 }
 
 

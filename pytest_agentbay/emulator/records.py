@@ -79,6 +79,7 @@ class SessionRecord:
     unseen: bool = False  # a transitional status no status read has shown yet
     browser_port: int | None = None
     tasks: TaskBook = field(default_factory=TaskBook)
+    code_runs: int = 0  # run_code calls so far: the next one's execution_count is this + 1
     sandbox: SandboxLike | None = None
     sandbox_lock: threading.Lock = field(default_factory=threading.Lock)
 

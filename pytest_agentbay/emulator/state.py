@@ -211,6 +211,12 @@ class Store:
         """One status poll of a task (None: unknown id)."""
         return record.tasks.poll(task_id, self.clock.now(), self.knobs.task_seconds)
 
+    def next_code_run(self, record: SessionRecord) -> int:
+        """Count one more run_code in the session: its execution_count (1, 2, ...)."""
+        with self.lock:
+            record.code_runs += 1
+            return record.code_runs
+
     def wait(self, name: str) -> None:
         """Sleep the latency set for `name` on the emulator clock."""
         delay = self.knobs.latency_of(name)

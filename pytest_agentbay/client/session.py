@@ -1,4 +1,4 @@
-"""A session and its services (`command`, `agent.computer`, `agent.browser`), sync or async."""
+"""A session and its services (`command`, `agent`, `file_system`, `code`), sync or async."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from ..protocol import mcp_tools, sessions
 from ..protocol.calls import Op
 from ..protocol.lifecycle import POLL_INTERVAL_S, WAIT_TIMEOUT_S
 from .drivers import Bound, operation
+from .files import Code, FileSystem
 
 if TYPE_CHECKING:
     from .agentbay import ClientBase
@@ -40,6 +41,8 @@ class Session(Bound[M]):
         self.data = data
         self.command: Command[M] = Command(self)
         self.agent: Agent[M] = Agent(self)
+        self.file_system: FileSystem[M] = FileSystem(self)
+        self.code: Code[M] = Code(self)
 
     @property
     def session_id(self) -> str:

@@ -1,26 +1,29 @@
 """Runs INSIDE a session's sandbox (``python3 -I -S``): one file-system tool call, stdlib only.
 
-The emulator passes the request as JSON split over ``AGENTBAY_REQ_<n>`` environment variables
-(``AGENTBAY_REQ_PARTS`` of them) and reads one JSON line back: ``{"ok": true, "text": ...}`` or
-``{"ok": false, "error": ...}``. Working in the sandbox, not on the host, means a tool call sees
-exactly the files, mounts and permissions the session's own commands see, symlinks included.
+The emulator passes the request (``{"tool": name, "args": {...}}``, marshalled then base64)
+split over ``AGENTBAY_REQ_<n>`` environment variables (``AGENTBAY_REQ_PARTS`` of them) and
+reads back ``ok`` or ``error``, a newline, then the reply text. It imports no ``json`` (nor
+``re``): interpreter start-up is most of a file call's cost. Working in the sandbox, not on
+the host, means a tool call sees exactly the files, mounts and permissions the session's own
+commands see, symlinks included.
 Error texts follow the service's file tools (a Node.js server): ``Error: ENOENT: no such file or
 directory, open '/x'``.
 """
 
 from __future__ import annotations
 
-import base64
-import difflib
+import binascii
 import errno
-import fnmatch
-import json
+import marshal
 import os
 import stat
 import sys
-from collections.abc import Callable
-from datetime import datetime, timezone
-from typing import Any
+import time
+
+TYPE_CHECKING = False  # `typing` costs more start-up time (it imports `re`) than the work
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 # libuv's wording for the errors a file tool meets, as the service's Node.js server reports them.
 _UV_TEXT = {
@@ -83,7 +86,8 @@ def read_file(args: dict[str, Any]) -> str:
     with open(path, "rb") as handle:
         if args.get("format") == "binary":
             handle.seek(offset)
-            return base64.b64encode(handle.read(length or -1)).decode("ascii")
+            data = handle.read(length or -1)
+            return binascii.b2a_base64(data, newline=False).decode("ascii")
         # Text: read 3 bytes either side so the range can be widened to whole characters.
         lead = min(offset, 3)
         handle.seek(offset - lead)
@@ -143,6 +147,8 @@ def delete_file(args: dict[str, Any]) -> str:
 
 
 def edit_file(args: dict[str, Any]) -> str:
+    import difflib
+
     path = _path(args["path"])
     with open(path, encoding="utf-8", newline="") as handle:
         original = handle.read()
@@ -167,8 +173,8 @@ def edit_file(args: dict[str, Any]) -> str:
 
 
 def _when(seconds: float) -> str:
-    moment = datetime.fromtimestamp(seconds, timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    millis = int(seconds * 1000) % 1000
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
 
 
 def get_file_info(args: dict[str, Any]) -> str:
@@ -186,6 +192,8 @@ def get_file_info(args: dict[str, Any]) -> str:
 
 
 def _matches(name: str, pattern: str) -> bool:
+    import fnmatch
+
     if any(c in pattern for c in "*?["):
         return fnmatch.fnmatchcase(name, pattern)
     return pattern.lower() in name.lower()  # a plain word matches names containing it
@@ -210,6 +218,8 @@ def search_files(args: dict[str, Any]) -> str:
 
 
 def _excluded(rel: str, name: str, excludes: list[str]) -> bool:
+    import fnmatch
+
     rel = os.path.normpath(rel)
     return any(fnmatch.fnmatchcase(rel, p.strip()) or fnmatch.fnmatchcase(name, p.strip())
                for p in excludes)
@@ -230,21 +240,21 @@ TOOLS: dict[str, tuple[Callable[[dict[str, Any]], str], str]] = {
 
 
 def main() -> None:
-    """Read the request from the environment, run it, print one JSON line."""
+    """Read the request from the environment, run it, print the outcome and the text."""
     parts = int(os.environ.get("AGENTBAY_REQ_PARTS", "0"))
-    request = json.loads("".join(os.environ[f"AGENTBAY_REQ_{i}"] for i in range(parts)))
+    packed = "".join(os.environ[f"AGENTBAY_REQ_{i}"] for i in range(parts))
+    request = marshal.loads(binascii.a2b_base64(packed))
     tool, syscall = TOOLS[request["tool"]]
     try:
-        reply: dict[str, Any] = {"ok": True, "text": tool(request["args"])}
+        outcome, text = "ok", tool(request["args"])
     except OSError as exc:
-        reply = {"ok": False, "error": f"Error: {_os_error(exc, syscall)}"}
+        outcome, text = "error", f"Error: {_os_error(exc, syscall)}"
     except ToolFailure as exc:
-        reply = {"ok": False, "error": f"Error: {exc}"}
+        outcome, text = "error", f"Error: {exc}"
     except (KeyError, TypeError, ValueError) as exc:
-        reply = {"ok": False, "error": f"Error: invalid arguments: {exc!r}"}
+        outcome, text = "error", f"Error: invalid arguments: {exc!r}"
     # Names that are not UTF-8 come back with replacement characters rather than failing.
-    line = json.dumps(reply, ensure_ascii=False) + "\n"
-    sys.stdout.buffer.write(line.encode("utf-8", errors="replace"))
+    sys.stdout.buffer.write(f"{outcome}\n{text}".encode("utf-8", errors="replace"))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ official SDK parses (see `images.py` for what the emulator chooses where the ser
 
 from __future__ import annotations
 
+import ast
 import json
 import secrets
 import time
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 DEFAULT_TIMEOUT_S = 60
 RUNNERS = {
-    "python": ('python3 -I -c "$AGENTBAY_RUNNER"', "_py_runner.py", "python3"),
+    "python": ('python3 -E -s -c "$AGENTBAY_RUNNER"', "_py_runner.py", "python3"),
     "javascript": ('node -e "$AGENTBAY_RUNNER"', "_js_runner.js", "Node.js ('node')"),
 }
 NOT_EMULATED = ("r", "java")  # the service runs them; the emulator's sandbox has no runtime
@@ -44,6 +45,18 @@ def _logs(text: str) -> list[str]:
     return [text] if text else []
 
 
+def _record(text: str) -> dict[str, Any] | None:
+    """The runner's record: JSON from Node, a Python literal from Python."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return None
+    return value if isinstance(value, dict) else None
+
+
 def _payload(result: RunResultLike, mark: str, count: int, took: float, timeout_s: float
              ) -> dict[str, Any] | None:
     """The rich reply; None when the runner never got to report (it could not start)."""
@@ -52,10 +65,8 @@ def _payload(result: RunResultLike, mark: str, count: int, took: float, timeout_
         stdout = result.stdout
     record: dict[str, Any] = {"results": [], "error": None}
     if found:
-        try:
-            record = json.loads(tail)
-        except ValueError:
-            found = ""
+        parsed = _record(tail)
+        record, found = (parsed, found) if parsed is not None else (record, "")
     if result.timed_out:
         record["error"] = {"name": "TimeoutError", "traceback": "",
                            "value": f"Execution timed out after {timeout_s:g} seconds"}

@@ -8,7 +8,8 @@ multi-file reads, base64 for binary reads) and `isError` replies with Node.js-st
 
 from __future__ import annotations
 
-import json
+import base64
+import marshal
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from .state import Store
 
 FS_TIMEOUT_MS = 30_000
+AGENT_COMMAND = 'python3 -I -S -c "$AGENTBAY_AGENT"'  # no site, no user paths: fast, hermetic
 
 # Tool -> (required string fields, optional fields with their accepted types).
 _STR = (str,)
@@ -64,13 +66,9 @@ def _check(name: str, args: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _answer(stdout: str) -> dict[str, Any] | None:
-    lines = stdout.strip().splitlines()
-    try:
-        reply = json.loads(lines[-1]) if lines else None
-    except ValueError:
-        return None
-    return reply if isinstance(reply, dict) and "ok" in reply else None
+def _request(name: str, args: Mapping[str, Any]) -> str:
+    """The request as the agent reads it: marshalled (any Python 3 reads version 4), base64."""
+    return base64.b64encode(marshal.dumps({"tool": name, "args": dict(args)}, 4)).decode()
 
 
 def call_fs_tool(store: Store, record: SessionRecord, name: str, args: Mapping[str, Any]) -> Any:
@@ -78,26 +76,23 @@ def call_fs_tool(store: Store, record: SessionRecord, name: str, args: Mapping[s
     problem = _check(name, args)
     if problem is not None:
         return tool_data(f"Invalid arguments for {name}: {problem}", is_error=True)
-    request = json.dumps({"tool": name, "args": dict(args)}, ensure_ascii=False)
-    envs = env_parts("AGENTBAY_REQ", request) | {"AGENTBAY_AGENT": source("_fs_agent.py")}
+    envs = env_parts("AGENTBAY_REQ", _request(name, args))
+    envs["AGENTBAY_AGENT"] = source("_fs_agent.py")
     try:
-        result = run_helper(store, record, 'python3 -I -S -c "$AGENTBAY_AGENT"', envs,
-                            FS_TIMEOUT_MS)
+        result = run_helper(store, record, AGENT_COMMAND, envs, FS_TIMEOUT_MS)
     except HelperError as exc:
         return tool_data(f"Error: {name} could not run: {exc}", is_error=True)
     if result.truncated:
         return tool_data(
             f"Error: the reply of {name} is larger than the emulator returns in one call "
             "(1 MiB of output); read the file in parts with offset and length.", is_error=True)
-    reply = _answer(result.stdout)
-    if reply is None:
+    outcome, _, text = result.stdout.partition("\n")
+    if outcome not in ("ok", "error") or result.timed_out:
         why = "timed out" if result.timed_out else (
             "python3 is not installed in the sandbox" if result.exit_code == 127
             else f"exit code {result.exit_code}: {result.stderr.strip()[-300:]}")
         return tool_data(f"Error: {name} failed in the sandbox: {why}", is_error=True)
-    if reply["ok"]:
-        return tool_data(str(reply["text"]))
-    return tool_data(str(reply["error"]), is_error=True)
+    return tool_data(text, is_error=outcome == "error")
 
 
 def _tool(name: str) -> Tool:

@@ -62,18 +62,17 @@ def _path(value: Any) -> str:
 
 
 def _char_bounds(data: bytes, start: int, end: int) -> tuple[int, int]:
-    """Widen a byte range to whole UTF-8 characters: the ones whose first byte lies inside.
-
-    Consecutive ranges then decode to consecutive text, so a file read in fixed-size chunks
-    joins up without broken characters.
+    """The characters whose first byte lies in ``[start, end)``: both ends moved forward to the
+    next character start. Consecutive ranges then decode to consecutive text, so a file read
+    in fixed-size chunks joins up without broken characters.
     """
-    for _ in range(3):
-        if 0 < start < end and 0x80 <= data[start] < 0xC0:
-            start += 1
-    for _ in range(3):
-        if end < len(data) and 0x80 <= data[end] < 0xC0:
-            end += 1
-    return start, end
+    bounds = []
+    for edge in (start, end):
+        for _ in range(3):  # a UTF-8 character has at most 3 continuation bytes
+            if edge < len(data) and 0x80 <= data[edge] < 0xC0:
+                edge += 1
+        bounds.append(edge)
+    return bounds[0], max(bounds)
 
 
 def read_file(args: dict[str, Any]) -> str:

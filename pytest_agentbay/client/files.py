@@ -97,8 +97,12 @@ class FileSystem(_SessionService[M]):
         return files.search_files(self._client, self._session_id, path, pattern,
                                   exclude_patterns)
 
+    @operation
+    def read(self, path: str) -> Op[FileContentResult | BinaryFileContentResult]:
+        """The file's text (an alias of `read_file(path)`)."""
+        return transfer.read_file(self._client, self._session_id, path)
+
     # The official SDK's aliases (copies: each descriptor caches itself under its own name).
-    read = copy.copy(read_file)
     write = copy.copy(write_file)
     list = copy.copy(list_directory)
     ls = copy.copy(list_directory)

@@ -12,7 +12,8 @@ from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 REDACTED = "***"
 
 # Patterns for secrets that travel in AgentBay traffic: the key in its form field (raw or
-# URL-encoded), real key shapes, and the tokens/auth codes that create/get replies carry.
+# URL-encoded), real key shapes, the tokens/auth codes that create/get replies carry, and the
+# signing parameters of pre-signed URLs (OSS, S3, SAS) wherever they appear, file contents too.
 # Group 1 is what stays, group 2 (when present) the secret itself. The look-behinds keep
 # `NextToken=` (a page cursor, not a secret) out.
 _PATTERNS = [
@@ -20,7 +21,7 @@ _PATTERNS = [
     re.compile(r"()(akm-[0-9A-Za-z-]{6,})"),
     re.compile(
         r"((?<![A-Za-z])(?:authcode|auth_code|token|ticket|securitytoken|signature"
-        r"|accesskeysecret)=)([^&\s\"',}]+)",
+        r"|accesskeysecret|ossaccesskeyid|x-amz-credential|sig)=)([^&\s\"',}]+)",
         re.IGNORECASE,
     ),
     re.compile(

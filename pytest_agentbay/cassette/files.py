@@ -14,6 +14,7 @@ from typing import Any
 import yaml  # type: ignore[import-untyped]
 
 from ..redact import find_secret
+from .bodies import externalize, internalize
 from .errors import CassetteError, SecretInCassette
 from .keys import Key, match_key, request_params
 from .scrub import Interaction
@@ -59,6 +60,7 @@ def read(path: Path, label: str) -> list[Interaction]:
     interactions = document.get("interactions") if isinstance(document, dict) else None
     if not isinstance(interactions, list):
         raise CassetteError(f"cassette {label} has no list of interactions: {hint}")
+    internalize(interactions, path, label)
     for number, interaction in enumerate(interactions, 1):
         problem = _problem(interaction)
         if problem:
@@ -92,7 +94,7 @@ def write(
             known = {key_of(i) for i in current}
             interactions = current + [i for i in interactions if key_of(i) not in known]
         text = yaml.dump(
-            {"interactions": interactions, "version": 1},
+            {"interactions": externalize(interactions, path), "version": 1},
             Dumper=_Dumper,
             sort_keys=False,
             allow_unicode=True,

@@ -9,8 +9,8 @@ the caller's mode and the rest appended.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from ..models.files import (
     BoolResult,
@@ -20,12 +20,14 @@ from ..models.files import (
     FileSearchResult,
     MultipleFileContentResult,
 )
+from ..models.results import ApiResult
 from .calls import Op, ToolReply, call_tool
 from .ops import Context, guarded, require_id
 
 DEFAULT_CHUNK_SIZE = 50 * 1024
 MAX_CONTENT_BYTES = 51 * 1024
 WRITE_MODES = ("overwrite", "append")
+R = TypeVar("R", bound=ApiResult)
 
 
 def check_path(value: Any, what: str = "path") -> str:
@@ -40,10 +42,19 @@ def call_file_tool(
     return call_tool(require_id(session_id), name, args, ctx.retry)
 
 
-def bool_result(reply: ToolReply, default: str) -> BoolResult:
+def answer(
+    reply: ToolReply, result: type[R], default: str, fields: Callable[[str], dict[str, Any]]
+) -> R:
+    """`reply` as a `result`: the tool's error text (else `default`) on failure, else success
+    with the `fields` parsed from the reply's text."""
     if reply.is_error:
-        return BoolResult(request_id=reply.request_id, error_message=reply.text or default)
-    return BoolResult(request_id=reply.request_id, success=True, data=True)
+        return result(request_id=reply.request_id, error_message=reply.text or default)
+    return result(request_id=reply.request_id, success=True, **fields(reply.text))
+
+
+def bool_result(reply: ToolReply, default: str) -> BoolResult:
+    """A BoolResult: `data` True on success."""
+    return answer(reply, BoolResult, default, lambda _: {"data": True})
 
 
 def parse_file_info(text: str) -> dict[str, Any]:
@@ -132,11 +143,8 @@ def get_file_info(ctx: Context, session_id: str, path: str) -> Op[FileInfoResult
     """Size, times, type and permissions of `path`."""
     args = {"path": check_path(path)}
     reply = yield from call_file_tool(ctx, session_id, "get_file_info", args)
-    if reply.is_error:
-        return FileInfoResult(request_id=reply.request_id,
-                              error_message=reply.text or "Failed to get file info")
-    return FileInfoResult(request_id=reply.request_id, success=True,
-                          file_info=parse_file_info(reply.text))
+    return answer(reply, FileInfoResult, "Failed to get file info",
+                  lambda text: {"file_info": parse_file_info(text)})
 
 
 @guarded("list directory", DirectoryListResult)
@@ -144,11 +152,8 @@ def list_directory(ctx: Context, session_id: str, path: str) -> Op[DirectoryList
     """The entries of directory `path`."""
     args = {"path": check_path(path)}
     reply = yield from call_file_tool(ctx, session_id, "list_directory", args)
-    if reply.is_error:
-        return DirectoryListResult(request_id=reply.request_id,
-                                   error_message=reply.text or "Failed to list directory")
-    return DirectoryListResult(request_id=reply.request_id, success=True,
-                               entries=parse_listing(reply.text))
+    return answer(reply, DirectoryListResult, "Failed to list directory",
+                  lambda text: {"entries": parse_listing(text)})
 
 
 @guarded("read multiple files", MultipleFileContentResult)
@@ -158,11 +163,8 @@ def read_multiple_files(
     """The text of each of `paths` in one call."""
     args = {"paths": [check_path(p, "each path") for p in paths]}
     reply = yield from call_file_tool(ctx, session_id, "read_multiple_files", args)
-    if reply.is_error:
-        return MultipleFileContentResult(request_id=reply.request_id, error_message=reply.text
-                                         or "Failed to read multiple files")
-    return MultipleFileContentResult(request_id=reply.request_id, success=True,
-                                     contents=parse_multiple(reply.text))
+    return answer(reply, MultipleFileContentResult, "Failed to read multiple files",
+                  lambda text: {"contents": parse_multiple(text)})
 
 
 @guarded("search files", FileSearchResult)
@@ -174,12 +176,14 @@ def search_files(
     if exclude_patterns:
         args["excludePatterns"] = ",".join(exclude_patterns)
     reply = yield from call_file_tool(ctx, session_id, "search_files", args)
-    if reply.is_error:
-        return FileSearchResult(request_id=reply.request_id,
-                                error_message=reply.text or "Failed to search files")
-    matches = reply.text.strip().split("\n") if reply.text else []
-    return FileSearchResult(request_id=reply.request_id, success=True,
-                            matches=[] if matches == ["No matches found"] else matches)
+    return answer(reply, FileSearchResult, "Failed to search files",
+                  lambda text: {"matches": parse_matches(text)})
+
+
+def parse_matches(text: str) -> list[str]:
+    """One path a line; `No matches found` is an empty search, not an error."""
+    matches = text.strip().split("\n") if text else []
+    return [] if matches == ["No matches found"] else matches
 
 
 def split_by_bytes(text: str, max_bytes: int) -> str:

@@ -80,12 +80,13 @@ def code(session: object, runs: int, call_ms: float) -> None:
 @contextlib.contextmanager
 def official_sdk(url: str) -> Iterator[Any]:
     """A session of the official SDK on the loopback server (None if it is not installed)."""
+    # (Set before the import, which opens the log file: not in the working directory.)
+    os.environ.setdefault("AGENTBAY_LOG_FILE", os.path.join(tempfile.gettempdir(), "sdk.log"))
     try:
         import agentbay  # type: ignore[import-untyped]
     except ImportError:
         yield None
         return
-    os.environ.setdefault("AGENTBAY_LOG_FILE", os.path.join(tempfile.gettempdir(), "sdk.log"))
     agentbay.AgentBayLogger.setup(level="ERROR", enable_file=False, force_reinit=True)
     os.environ["AGENTBAY_ENDPOINT"] = url  # (the SDK's documented way to reach an endpoint)
     sdk = agentbay.AgentBay(api_key=KEY)

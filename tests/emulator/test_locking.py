@@ -11,7 +11,8 @@ import pytest
 import pytest_agentbay.emulator as package
 
 HERE = Path(package.__file__).parent
-ADAPTERS = ("actions.py", "mcp.py", "session_tools.py", "tooling.py", "core.py", "endpoints.py")
+ADAPTERS = ("actions.py", "mcp.py", "session_tools.py", "tooling.py", "core.py", "endpoints.py",
+            "files.py", "code.py", "helper.py")
 
 
 @pytest.mark.parametrize("name", ADAPTERS)

@@ -8,9 +8,21 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 from .client.agentbay import AgentBay, AsyncAgentBay
 from .client.config import Config
+from .client.files import Code, FileSystem
 from .client.session import Session
 from .clock import Clock, SystemClock, VirtualClock
 from .errors import AgentBayError, ApiError, ProtocolError, ThrottlingError, TransportError
+from .models.files import (
+    BinaryFileContentResult,
+    BoolResult,
+    DirectoryEntry,
+    DirectoryListResult,
+    EnhancedCodeExecutionResult,
+    FileContentResult,
+    FileInfoResult,
+    FileSearchResult,
+    MultipleFileContentResult,
+)
 from .models.params import AgentOptions, CreateSessionParams
 from .models.results import (
     CommandResult,
@@ -55,17 +67,28 @@ __all__ = [
     "AgentOptions",
     "ApiError",
     "AsyncAgentBay",
+    "BinaryFileContentResult",
+    "BoolResult",
     "Clock",
+    "Code",
     "CommandResult",
     "Config",
     "CreateSessionParams",
     "DeleteResult",
+    "DirectoryEntry",
+    "DirectoryListResult",
     "EmulatorControl",
     "Endpoint",
+    "EnhancedCodeExecutionResult",
     "ExecutionResult",
+    "FileContentResult",
+    "FileInfoResult",
+    "FileSearchResult",
+    "FileSystem",
     "GetSessionData",
     "GetSessionResult",
     "InitializationResult",
+    "MultipleFileContentResult",
     "OperationResult",
     "ProtocolError",
     "QueryResult",

@@ -75,9 +75,15 @@ def _char_bounds(data: bytes, start: int, end: int) -> tuple[int, int]:
     return bounds[0], max(bounds)
 
 
+# More than one reply can carry (the emulator answers 1 MiB at most): it also bounds reading
+# endless files such as /dev/zero, or a FIFO's stream.
+READ_CAP = 1024 * 1024 + 1
+
+
 def read_file(args: dict[str, Any]) -> str:
     path = _path(args["path"])
     offset, length = int(args.get("offset") or 0), int(args.get("length") or 0)
+    length = min(length, READ_CAP) or READ_CAP
     if offset < 0 or length < 0:
         raise ToolFailure("offset and length must not be negative")
     if os.path.isdir(path):
@@ -85,14 +91,13 @@ def read_file(args: dict[str, Any]) -> str:
     with open(path, "rb") as handle:
         if args.get("format") == "binary":
             handle.seek(offset)
-            data = handle.read(length or -1)
+            data = handle.read(length)
             return binascii.b2a_base64(data, newline=False).decode("ascii")
         # Text: read 3 bytes either side so the range can be widened to whole characters.
         lead = min(offset, 3)
         handle.seek(offset - lead)
-        data = handle.read((length + lead + 3) if length else -1)
-    end = lead + length if length else len(data)
-    start, end = _char_bounds(data, lead, min(end, len(data)))
+        data = handle.read(length + lead + 3)
+    start, end = _char_bounds(data, lead, min(lead + length, len(data)))
     return data[start:end].decode("utf-8", errors="replace")
 
 

@@ -88,6 +88,8 @@ def test_one_reply_carries_at_most_one_mebibyte(box: tuple[Api, str, str]) -> No
     assert failed and "read the file in parts with offset and length" in text
     part, failed = _call(box, "read_file", path=f"{home}/big", offset=1_000_000, length=100_000)
     assert not failed and part == "a" * 100_000
+    endless, failed = _call(box, "read_file", path="/dev/zero", format="binary")
+    assert failed and "in parts" in endless, "an endless file is not read forever"
 
 
 def test_listing_search_info_and_diff_shapes(box: tuple[Api, str, str]) -> None:

@@ -195,11 +195,11 @@ async def test_info_and_labels(client: Any, service: FakeService) -> None:
         (
             {"exit_code": 3, "stdout": "x", "stderr": "", "traceId": "t"},
             False,
-            (False, 3, "x", "x"),
+            (False, 3, "x", ""),  # a nonzero exit without isError: no message (0.13.1)
         ),
         ({"errorCode": 124, "stdout": "", "stderr": ""}, True, (False, 124, "", "")),
         ("raw text", False, (True, 0, "raw text", "")),
-        ("command not allowed", True, (False, 1, "command not allowed", "command not allowed")),
+        ("command not allowed", True, (False, 1, "", "command not allowed")),
     ],
 )
 async def test_command_payload_shapes(

@@ -124,12 +124,13 @@ async def test_pause_polls_to_paused(
     assert clock.slept == 1.0  # a failed poll is not a verdict
 
 
-async def test_pause_unexpected_state(client: Any, service: FakeService) -> None:
+async def test_pause_error_state(client: Any, service: FakeService) -> None:
     session = await session_of(client, service)
     service.on("PauseSessionAsync", envelope())
-    service.on("GetSession", envelope({"Status": "RUNNING"}))
+    service.on("GetSession", envelope({"Status": "RUNNING"}), envelope({"Status": "ERROR"}))
     result = await resolve(session.pause())
-    assert not result.success and "unexpected state: RUNNING" in result.error_message
+    assert not result.success and "error state: ERROR" in result.error_message
+    assert result.status == "ERROR"
 
 
 async def test_resume_timeout(client: Any, service: FakeService, clock: VirtualClock) -> None:

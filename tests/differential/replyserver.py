@@ -51,7 +51,8 @@ class Script:
     def next(self, action: str, params: dict[str, str]) -> dict[str, Any]:
         """The reply to this request, which is recorded (without the key)."""
         with self._lock:
-            self.requests.append((action, {k: v for k, v in params.items() if k != "Authorization"}))
+            seen = {k: v for k, v in params.items() if k != "Authorization"}
+            self.requests.append((action, seen))
             items = self._replies.get(action)
             if not items:
                 if action == "CreateMcpSession":

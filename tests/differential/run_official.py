@@ -9,8 +9,8 @@ move that clock forward, so polling cases take no real time.
 from __future__ import annotations
 
 import asyncio
-import json
 import functools
+import json
 import os
 import ssl
 import sys
@@ -21,9 +21,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from cases import CASES  # noqa: E402
-from replyserver import ReplyServer  # noqa: E402
-from snapshot import snapshot  # noqa: E402
+from cases import CASES
+from replyserver import ReplyServer
+from snapshot import snapshot
 
 KEY = "akm-differential-test"
 

@@ -110,7 +110,6 @@ class GetSessionData(BaseModel):
     http_port: str = ""
     network_interface_ip: str = ""
     vpc_resource: bool = False
-    contexts: list[Any] = Field(default_factory=list)
 
 
 class GetSessionResult(ApiResult):

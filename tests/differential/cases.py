@@ -94,6 +94,10 @@ def _list() -> None:
     case("list/http-500", c, ListSession=SERVER_ERROR)
     case("list/not-json", c, ListSession=raw("<html/>", 502))
     case("list/data-object", c, ListSession=ok({"SessionId": "s-1"}, TotalCount=1))
+    case("list/row-without-id", c, ListSession=ok([{"SessionStatus": "RUNNING"}, ROWS[0]]))
+    case("list/page-2-no-success-field", c, {"page": 2},
+         ListSession=[bare({"RequestId": "REQ-P1", "NextToken": "t", "Data": ROWS}),
+                      ok(ROWS, rid="REQ-P2")])
 
 
 def _get() -> None:
@@ -105,6 +109,9 @@ def _get() -> None:
         case(f"{op}/not-found", op, args, GetSession=NOT_FOUND)
         case(f"{op}/refused", op, args, GetSession=refused("Forbidden.Session", "not yours"))
         case(f"{op}/empty-data", op, args, GetSession=ok({}))
+        case(f"{op}/no-data", op, args, GetSession=ok())
+        case(f"{op}/contexts", op, args,
+             GetSession=ok({**RECORD, "contexts": [{"id": "ctx-1", "name": "n"}]}))
         case(f"{op}/no-session-id", op, args, GetSession=ok({"Status": "RUNNING"}))
         case(f"{op}/data-json-string", op, args, GetSession=ok('{"SessionId": "s-1"}'))
         case(f"{op}/http-500", op, args, GetSession=SERVER_ERROR)
@@ -191,6 +198,11 @@ def _command() -> None:
     case("command/nonzero-without-error", c, args,
          CallMcpTool=tool({"stdout": "", "stderr": "no", "exit_code": 2, "traceId": "t"}))
     case("command/stderr-only", c, args, CallMcpTool=tool({"stderr": "warn", "exit_code": 0}))
+    case("command/stdout-only", c, args, CallMcpTool=tool({"stdout": "only"}))
+    case("command/json-number", c, args, CallMcpTool=tool("42"))
+    case("command/error-exit-code-key", c, args,
+         CallMcpTool=tool({"exit_code": 7, "stdout": "o", "stderr": ""}, is_error=True))
+    case("command/unicode", c, args, CallMcpTool=tool({"stdout": "héllo ✓\n", "exit_code": 0}))
     case("command/no-data", c, args, CallMcpTool=ok())
     case("command/data-string-not-json", c, args, CallMcpTool=ok("not json"))
     case("command/no-content", c, args, CallMcpTool=ok({"isError": False}))
@@ -207,12 +219,15 @@ def _agents() -> None:
         case(f"{agent}/execute/is-error", f"{a}.execute_task", run,
              CallMcpTool=tool("agent busy", is_error=True))
         case(f"{agent}/execute/no-task-id", f"{a}.execute_task", run, CallMcpTool=tool({}))
+        case(f"{agent}/execute/not-json", f"{a}.execute_task", run, CallMcpTool=tool("started"))
         case(f"{agent}/execute/http-400", f"{a}.execute_task", run, CallMcpTool=NOT_FOUND)
         case(f"{agent}/status/ok", f"{a}.get_task_status", tid,
              CallMcpTool=task("running", "half way"))
         case(f"{agent}/status/product-object", f"{a}.get_task_status", tid,
              CallMcpTool=task("finished", {"result": "done", "n": 1}))
         case(f"{agent}/status/no-status", f"{a}.get_task_status", tid, CallMcpTool=task(None))
+        case(f"{agent}/status/result-not-product", f"{a}.get_task_status", tid,
+             CallMcpTool=tool({"task_id": "t-1", "status": "finished", "result": "r"}))
         case(f"{agent}/status/is-error", f"{a}.get_task_status", tid,
              CallMcpTool=tool("no such task", is_error=True))
         case(f"{agent}/status/http-500", f"{a}.get_task_status", tid, CallMcpTool=SERVER_ERROR)

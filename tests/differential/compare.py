@@ -21,6 +21,7 @@ SDK_ONLY_FIELDS = {
     "session.network_interface_ip": "VPC route detail (GetSession: `data.network_interface_ip`)",
     "session.token": "a secret: kept off the Session object so it cannot reach a log",
     "data.success": "always False in 0.13.1 (its model has no Data.Success)",
+    "data.contexts": "always [] in 0.13.1 (never read from the reply)",
 }
 
 

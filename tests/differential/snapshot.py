@@ -16,7 +16,14 @@ def _fields(obj: Any) -> dict[str, Any]:
     names = getattr(type(obj), "model_fields", None)  # pydantic: declared fields, not helpers
     if names is not None:
         return {name: getattr(obj, name) for name in names}
-    return {k: v for k, v in vars(obj).items() if not k.startswith("_") and not callable(v)}
+    found = {k: v for k, v in vars(obj).items() if not k.startswith("_") and not callable(v)}
+    for name in dir(type(obj)):  # public properties are fields too (a Session's come from data)
+        if not name.startswith("_") and isinstance(getattr(type(obj), name), property):
+            try:
+                found[name] = getattr(obj, name)
+            except Exception:  # a property that needs I/O or state is not a field
+                continue
+    return found
 
 
 def _value(value: Any, depth: int) -> Any:

@@ -3,7 +3,9 @@
 Outcomes are snapshots (`snapshot.py`): `{"result": {field: value}}` or `{"raised": type}`.
 Fields are compared one by one, with two readings that make no difference to a user:
 `None` and `""` are both "no value" (0.13.1 leaves unset strings at None), and an error
-message is compared by whether there is one (wording is each client's own), not word by word.
+message is compared by whether there is one (wording is each client's own), not word by word,
+except that what the service said (its Message, ErrMsg or tool error text) must be passed on
+whenever 0.13.1 passes it on.
 """
 
 from __future__ import annotations
@@ -63,6 +65,27 @@ def reply_facts(case: dict[str, Any]) -> dict[str, set[Any]]:
             facts["code"].add(body.get("Code"))
             facts["http_status_code"] |= {reply.get("status", 200), body.get("HttpStatusCode")}
     return facts
+
+
+def _said(case: dict[str, Any]) -> set[str]:
+    """The error texts the case's replies carry: Message, Data.ErrMsg, a tool's error text."""
+    texts: set[str] = set()
+    for reply in (r for replies in case["replies"].values() for r in replies):
+        body = reply.get("body") if isinstance(reply.get("body"), dict) else {}
+        data = body.get("Data") if isinstance(body.get("Data"), dict) else {}
+        texts |= {body.get("Message") or "", data.get("ErrMsg") or ""}
+        if data.get("isError"):
+            texts |= {c.get("text") or "" for c in data.get("content") or [] if isinstance(c, dict)}
+    return texts - {""}
+
+
+def unmentioned(case: dict[str, Any], sdk: dict[str, Any], ours: dict[str, Any]) -> set[str]:
+    """What the service said that 0.13.1's error message passes on and ours does not."""
+
+    def message(out: dict[str, Any]) -> str:
+        return str((out.get("result") or {}).get("error_message") or out.get("text") or "")
+
+    return {text for text in _said(case) if text in message(sdk) and text not in message(ours)}
 
 
 def kept_from_reply(case: dict[str, Any], path: str, sdk: Any, ours: Any) -> bool:

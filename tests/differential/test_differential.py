@@ -19,7 +19,7 @@ sys.path.insert(0, str(HERE))  # the catalogue is also imported by 0.13.1's own 
 
 import ours  # noqa: E402
 from cases import CASES  # noqa: E402
-from compare import SDK_ONLY_FIELDS, differences, kept_from_reply  # noqa: E402
+from compare import SDK_ONLY_FIELDS, differences, kept_from_reply, unmentioned  # noqa: E402
 from known import KNOWN  # noqa: E402
 from replyserver import ReplyServer  # noqa: E402
 from snapshot import outcome  # noqa: E402
@@ -43,12 +43,15 @@ def unexplained(case: dict[str, Any], mode: str, got: dict[str, Any]) -> dict[st
         if known.like and case["name"].startswith(known.cases):
             like_name = known.like + case["name"].split("/", 1)[1]
             sdk = GOLDEN[like_name][mode]
-    return {
+    found = {
         path: values
         for path, values in differences(sdk, got).items()
         if not kept_from_reply(case, path, *values)
         and not any(known.accepts(case, path, values[1]) for known in KNOWN)
     }
+    if lost := unmentioned(case, sdk, got):
+        found["error_message (what the service said)"] = (sorted(lost), "not passed on")
+    return found
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
@@ -80,3 +83,7 @@ def test_comparison_catches_a_new_difference(server: ReplyServer) -> None:
     assert unexplained(case, "sync", got) == {}
     got["result"]["total_count"] += 1
     assert set(unexplained(case, "sync", got)) == {"total_count"}
+    refused = BY_NAME["create/refused"]
+    got = outcome(lambda: ours.run_sync(server, refused))
+    got["result"]["error_message"] = "Failed to create session"
+    assert set(unexplained(refused, "sync", got)) == {"error_message (what the service said)"}

@@ -249,11 +249,15 @@ def _agents() -> None:
         case(f"{agent}/wait/status-error", wait, three,
              CallMcpTool=[STARTED, tool("lost", is_error=True), task("finished", "ok")])
         case(f"{agent}/wait/start-fails", wait, three, CallMcpTool=NOT_FOUND)
+
+
+def _browser_init() -> None:
     init = "session.agent.browser.initialize"
     case("browser/initialize/ok", init, CallMcpTool=tool("initialized"))
     case("browser/initialize/is-error", init, CallMcpTool=tool("no browser", is_error=True))
     case("browser/initialize/http-500", init, CallMcpTool=SERVER_ERROR)
 
 
-for _part in (_create, _list, _get, _delete, _pause_resume, _session_calls, _command, _agents):
+for _part in (_create, _list, _get, _delete, _pause_resume, _session_calls, _command, _agents,
+              _browser_init):
     _part()

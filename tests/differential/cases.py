@@ -69,6 +69,10 @@ def _create() -> None:
     case("create/no-data", c, CreateMcpSession=ok())
     case("create/throttled", c, CreateMcpSession=err("Throttling.User", "slow down"))
     case("create/no-request-id", c, CreateMcpSession=bare({"Success": True, "Data": CREATED}))
+    # The official SDK's unit tests mock bare bodies: Data and RequestId only, or Data null.
+    case("create/minimal-body", c, CreateMcpSession=bare(
+        {"RequestId": "R-M", "Data": {"SessionId": "s-m", "ResourceUrl": "http://r"}}))
+    case("create/data-null", c, CreateMcpSession=bare({"RequestId": "R-N", "Data": None}))
 
 
 def _list() -> None:
@@ -93,6 +97,9 @@ def _list() -> None:
     case("list/http-400", c, ListSession=err("InvalidParameter", "bad labels"))
     case("list/http-500", c, ListSession=SERVER_ERROR)
     case("list/not-json", c, ListSession=raw("<html/>", 502))
+    case("list/minimal-body", c, ListSession=bare(
+        {"Success": True, "Data": [{"SessionId": "a"}, {"SessionId": "b"}], "TotalCount": 3,
+         "MaxResults": 10}))
     case("list/data-object", c, ListSession=ok({"SessionId": "s-1"}, TotalCount=1))
     case("list/row-without-id", c, ListSession=ok([{"SessionStatus": "RUNNING"}, ROWS[0]]))
     case("list/page-2-no-success-field", c, {"page": 2},

@@ -169,7 +169,7 @@ class ExecutionResult(ApiResult):
 
     task_id: str = ""
     task_status: str = ""
-    task_result: str = ""
+    task_result: Any = ""  # the agent's product: text, or the object it returned
 
 
 class QueryResult(ApiResult):
@@ -177,8 +177,8 @@ class QueryResult(ApiResult):
 
     task_id: str = ""
     task_status: str = ""
-    task_action: str = ""
-    task_product: str = ""
+    task_action: Any = ""
+    task_product: Any = ""  # text, or the object the agent returned
 
 
 class InitializationResult(ApiResult):

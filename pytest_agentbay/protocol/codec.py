@@ -146,6 +146,11 @@ def _json_object(action: str, reply: RawReply) -> dict[str, Any]:
     return body
 
 
+def _status_code(body: dict[str, Any], default: int) -> int:
+    value = body.get("HttpStatusCode", default)
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
 def decode(action: str, reply: RawReply, *, check_success: bool = True) -> Envelope:
     """The envelope of `reply`, or the exception that says what went wrong."""
     body = _json_object(action, reply)
@@ -161,6 +166,7 @@ def decode(action: str, reply: RawReply, *, check_success: bool = True) -> Envel
             request_id=request_id,
             http_status=reply.status,
         )
+    status_code = _status_code(body, reply.status)
     if reply.status >= 400 or (check_success and body.get("Success") is False):
         fallback = f"{action} did not succeed"
         if reply.status >= 400:
@@ -169,14 +175,14 @@ def decode(action: str, reply: RawReply, *, check_success: bool = True) -> Envel
             message or fallback,
             code=code,
             request_id=request_id,
-            http_status=reply.status,
+            # a refusal's own HttpStatusCode says more than the HTTP 200 it came in
+            http_status=reply.status if reply.status >= 400 else status_code,
         )
-    status_code = body.get("HttpStatusCode", reply.status)
     return Envelope(
         request_id=request_id,
         code=code,
         message=message,
-        http_status_code=status_code if isinstance(status_code, int) else reply.status,
+        http_status_code=status_code,
         data=body.get("Data"),
         body=body,
     )

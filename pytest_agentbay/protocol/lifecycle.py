@@ -51,6 +51,10 @@ ACCEPTS_TOOLS = frozenset({Status.RUNNING})
 LISTED = frozenset(Status) - {Status.FINISH, Status.DELETED}
 
 
+# What GetSession reports when a pause or resume went wrong.
+FAILURE_STATUSES = frozenset({"ERROR", "FAILED"})
+
+
 class PollTarget:
     """What a polling loop waits for: the goal status and the statuses that may come before it."""
 
@@ -59,10 +63,12 @@ class PollTarget:
         self.passing = passing
 
     def verdict(self, status: str) -> bool | None:
-        """True once at the goal, None while still on the way, False on any other status."""
+        """True once at the goal, False on a failure status, None otherwise: any other status
+        (even one off the way, such as DELETING) keeps the poll going, as in the official SDK
+        0.13.1, whose waits end early only on ERROR or FAILED."""
         if status == self.goal:
             return True
-        return None if status in self.passing else False
+        return False if status in FAILURE_STATUSES else None
 
 
 # How long `pause()`/`resume()` wait for the goal status by default, and how often they look:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from typing import Any
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
-from ..errors import ApiError
+from ..errors import AgentBayError, ApiError, ProtocolError
 from ..models.params import AgentOptions
 from ..models.results import CommandResult, ExecutionResult, InitializationResult, QueryResult
 from .calls import Op, ToolReply, call_tool, payload
-from .codec import Sleep, as_dict, text
+from .codec import Sleep, text
 from .ops import Context, guarded, require_id, require_positive
 
+T = TypeVar("T", ExecutionResult, QueryResult)
 TASK_POLL_SECONDS = 3.0
 TERMINAL_TASK_STATUSES = frozenset({"finished", "failed", "unsupported"})
 HTTP_MARGIN_S = 10.0  # read timeout beyond a command's own timeout, so the server can answer
@@ -28,42 +29,35 @@ def _check_envs(envs: Any) -> dict[str, str] | None:
     return dict(envs)
 
 
-def _wrapped(value: Any) -> bool:
-    """The service's wrapped shell payload: exit_code plus stdout or stderr, or both streams."""
-    if not isinstance(value, dict):
-        return False
-    streams = [isinstance(value.get(k), str) for k in ("stdout", "stderr")]
-    return (isinstance(value.get("exit_code"), int) and any(streams)) or all(streams)
-
-
 def command_result(reply: ToolReply) -> CommandResult:
-    """Map a shell reply (wrapped object or raw text, error or not) to a CommandResult."""
+    """Map a shell reply (a JSON object of streams or raw text, error or not) to a CommandResult,
+    as the official SDK 0.13.1 reads it, except that a failure never has exit code 0."""
     value = payload(reply.text)
-    if not _wrapped(value):
-        error = reply.text if reply.is_error else ""
-        return CommandResult(
-            request_id=reply.request_id,
-            success=not reply.is_error,
-            output=reply.text,
-            stdout=reply.text,
-            exit_code=1 if reply.is_error else 0,
-            error_message=error,
+    base: dict[str, Any] = {"request_id": reply.request_id}
+    if isinstance(value, dict):
+        stdout, stderr = str(value.get("stdout") or ""), str(value.get("stderr") or "")
+        base.update(
+            output=stdout + stderr,
+            stdout=stdout,
+            stderr=stderr,
+            trace_id=str(value.get("traceId") or ""),
+            truncated=value.get("truncated") is True,  # the local backend capped the streams
         )
-    stdout, stderr = str(value.get("stdout") or ""), str(value.get("stderr") or "")
-    code = value.get("exit_code", value.get("errorCode", 0))
-    exit_code = code if isinstance(code, int) else 0
-    if reply.is_error and exit_code == 0:
-        exit_code = 1
+    if not reply.is_error:
+        if not isinstance(value, dict):  # raw output of images that answer in plain text
+            return CommandResult(**base, success=True, output=reply.text)
+        code = value.get("exit_code", 0)
+        exit_code = code if isinstance(code, int) else 0
+        return CommandResult(**base, success=exit_code == 0, exit_code=exit_code)
+    message = reply.text or "Failed to execute command"
+    if not isinstance(value, dict):
+        return CommandResult(**base, success=False, exit_code=1, error_message=message)
+    code = value.get("exit_code") or value.get("errorCode")
     return CommandResult(
-        request_id=reply.request_id,
-        success=exit_code == 0,
-        output=stdout + stderr,
-        stdout=stdout,
-        stderr=stderr,
-        exit_code=exit_code,
-        trace_id=str(value.get("traceId") or ""),
-        error_message=(stderr or reply.text) if exit_code else "",
-        truncated=value.get("truncated") is True,
+        **base,
+        success=False,
+        exit_code=code if isinstance(code, int) and code else 1,
+        error_message=base["stderr"] or message,
     )
 
 
@@ -97,11 +91,34 @@ def execute_command(
 def _task_fields(reply: ToolReply) -> dict[str, Any]:
     if reply.is_error:
         raise ApiError(reply.text or "tool error", request_id=reply.request_id)
-    return as_dict(payload(reply.text))
+    value = payload(reply.text)
+    if not isinstance(value, dict):
+        raise ProtocolError(f"task reply is not a JSON object: {reply.text[:80]!r}",
+                            request_id=reply.request_id)
+    return value
 
 
-def _product(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value) if value is not None else ""
+def _task_failed(
+    result: type[T], doing: str, task_id: str
+) -> Callable[[Callable[[AgentTools, Context, str, str], Op[T]]],
+              Callable[[AgentTools, Context, str, str], Op[T]]]:
+    """Like `guarded`, but a failed task call also says `task_status="failed"` and which task,
+    as the official SDK reports it."""
+
+    def wrap(
+        operation: Callable[[AgentTools, Context, str, str], Op[T]],
+    ) -> Callable[[AgentTools, Context, str, str], Op[T]]:
+        @functools.wraps(operation)
+        def run(self: AgentTools, ctx: Context, session_id: str, arg: str) -> Op[T]:
+            try:
+                return (yield from operation(self, ctx, session_id, arg))
+            except AgentBayError as error:
+                known = arg if task_id == "arg" else ""
+                return result.failed(error, doing, task_id=known, task_status="failed")
+
+        return run
+
+    return wrap
 
 
 class AgentTools:
@@ -110,7 +127,7 @@ class AgentTools:
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
 
-    @guarded("execute task", ExecutionResult)
+    @_task_failed(ExecutionResult, "execute task", task_id="")
     def execute_task(self, ctx: Context, session_id: str, task: str) -> Op[ExecutionResult]:
         """Start `task`; return at once with its id."""
         if not isinstance(task, str) or not task.strip():
@@ -118,11 +135,11 @@ class AgentTools:
         args = {"task": task}
         reply = yield from call_tool(session_id, self.prefix + "execute_task", args, ctx.retry)
         fields = _task_fields(reply)
-        task_id = text(fields, "task_id", "taskId")
-        if not task_id:
-            raise ApiError("Task ID not found in response", request_id=reply.request_id)
         return ExecutionResult(
-            request_id=reply.request_id, success=True, task_id=task_id, task_status="running"
+            request_id=reply.request_id,
+            success=True,
+            task_id=text(fields, "task_id", "taskId"),
+            task_status="running",
         )
 
     def _about(
@@ -133,58 +150,64 @@ class AgentTools:
         reply = yield from call_tool(session_id, self.prefix + tool, args, ctx.retry)
         return reply, _task_fields(reply)
 
-    @guarded("get task status", QueryResult)
+    @_task_failed(QueryResult, "get task status", task_id="arg")
     def get_task_status(self, ctx: Context, session_id: str, task_id: str) -> Op[QueryResult]:
         """One status query for `task_id`."""
         reply, fields = yield from self._about(ctx, session_id, "get_task_status", task_id)
         return QueryResult(
             request_id=reply.request_id,
             success=True,
-            task_id=text(fields, "task_id", "taskId") or task_id,
+            task_id=fields.get("task_id", task_id),
             task_status=text(fields, "status") or "finished",
-            task_action=_product(fields.get("action")),
-            task_product=_product(fields.get("product", fields.get("result"))),
+            task_action=fields.get("action", ""),
+            task_product=fields.get("product", ""),
         )
 
-    @guarded("terminate task", ExecutionResult)
+    @_task_failed(ExecutionResult, "terminate task", task_id="arg")
     def terminate_task(self, ctx: Context, session_id: str, task_id: str) -> Op[ExecutionResult]:
         """Ask the agent to stop `task_id`."""
         reply, fields = yield from self._about(ctx, session_id, "terminate_task", task_id)
         return ExecutionResult(
             request_id=reply.request_id,
             success=True,
-            task_id=task_id,
+            task_id=fields.get("task_id", task_id),
             task_status=text(fields, "status") or "finished",
         )
 
     def execute_task_and_wait(
         self, ctx: Context, session_id: str, task: str, max_try_times: int
     ) -> Op[ExecutionResult]:
-        """Start `task`, then poll its status every 3 s, at most `max_try_times` times."""
+        """Start `task`, then poll its status every 3 s, at most `max_try_times` times.
+
+        The result carries the execute call's request id; a failed status query ends the wait
+        as a failed task, as in the official SDK."""
         require_positive(max_try_times, "max_try_times")
         started = yield from self.execute_task(ctx, session_id, task)
         if not started.success:
-            return started
+            return started.model_copy(update={"task_result": "Task Failed"})
+        done: dict[str, Any] = {"request_id": started.request_id, "task_id": started.task_id}
         for attempt in range(int(max_try_times)):
             if attempt:
                 yield Sleep(TASK_POLL_SECONDS)
             status = yield from self.get_task_status(ctx, session_id, started.task_id)
-            if status.success and status.task_status in TERMINAL_TASK_STATUSES:
-                ok = status.task_status == "finished"
+            if status.task_status == "finished":
                 return ExecutionResult(
-                    request_id=status.request_id,
-                    success=ok,
-                    task_id=started.task_id,
+                    **done, success=True, task_status="finished", task_result=status.task_product
+                )
+            if status.task_status in TERMINAL_TASK_STATUSES:
+                why = "Unsupported task." if status.task_status == "unsupported" else ""
+                return ExecutionResult(
+                    **done,
+                    success=False,
                     task_status=status.task_status,
-                    task_result=status.task_product,
-                    error_message="" if ok else f"Failed to execute task: {status.task_status}",
+                    error_message=why or "Failed to execute task.",
                 )
         yield from self.terminate_task(ctx, session_id, started.task_id)
         return ExecutionResult(
-            request_id=started.request_id,
+            **done,
             success=False,
-            task_id=started.task_id,
             task_status="failed",
+            task_result="Task timeout.",
             error_message=f"Task timeout after {max_try_times} status checks.",
         )
 
@@ -196,7 +219,8 @@ class AgentTools:
         options = options or AgentOptions()
         args = {"use_vision": options.use_vision, "output_schema": options.output_schema}
         reply = yield from call_tool(session_id, self.prefix + "initialize", args, ctx.retry)
-        _task_fields(reply)
+        if reply.is_error:  # any other reply means ready, whatever its text
+            raise ApiError("Failed to initialize browser use agent", request_id=reply.request_id)
         return InitializationResult(request_id=reply.request_id, success=True)
 
 

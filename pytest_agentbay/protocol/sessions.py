@@ -18,15 +18,14 @@ from ..models.results import (
     SessionData,
     SessionDataResult,
     SessionInfo,
-    SessionListResult,
     SessionPauseResult,
     SessionResumeResult,
-    SessionSummary,
 )
 from .calls import Op, call
-from .codec import Sleep, as_dict, text
+from .codec import Envelope, Sleep, as_dict, text
 from .context_sync import sync_before_delete
 from .lifecycle import POLL_INTERVAL_S, POLL_TARGETS, WAIT_TIMEOUT_S, Status
+from .listing import list_sessions as list_sessions
 from .ops import Context, guarded, require_id, require_positive
 
 SDK_STATS = json.dumps(
@@ -46,10 +45,33 @@ DELETE_FIRST_POLL = 0.05
 DELETE_LIMIT_S = 300.0
 
 
-def _session_data(data: dict[str, Any], image_id: str = "") -> SessionData:
-    session_id = text(data, "SessionId")
+def _data_object(envelope: Envelope) -> dict[str, Any]:
+    """`Data` as an object (none counts as empty); anything else is an error with the request id."""
+    if envelope.data is None or isinstance(envelope.data, dict):
+        return envelope.data or {}
+    raise ProtocolError(
+        f"Invalid response format: 'Data' is a {type(envelope.data).__name__}, not an object",
+        request_id=envelope.request_id,
+    )
+
+
+def _require_success(envelope: Envelope) -> None:
+    """GetSession's reply must say `Success: true`: a reply that does not is refused."""
+    if envelope.body.get("Success") is not True:
+        raise ApiError(
+            envelope.message or "Unknown error",
+            code=envelope.code,
+            request_id=envelope.request_id,
+            http_status=envelope.http_status_code,
+        )
+
+
+def _session_data(
+    data: dict[str, Any], image_id: str = "", request_id: str = "", asked: str = ""
+) -> SessionData:
+    session_id = text(data, "SessionId") or asked
     if not session_id:
-        raise ProtocolError("SessionId not found in response")
+        raise ProtocolError("SessionId not found in response", request_id=request_id)
     return SessionData(
         session_id=session_id,
         resource_url=text(data, "ResourceUrl"),
@@ -73,54 +95,11 @@ def create(ctx: Context, params: CreateSessionParams | None = None) -> Op[Sessio
     }
     body.update({k: v for k, v in optional.items() if v is not None})
     envelope = yield from call("CreateMcpSession", body, ctx.retry)
-    data = as_dict(envelope.data)
+    data = _data_object(envelope)
     if data.get("Success") is False:
         raise ApiError(text(data, "ErrMsg") or "refused", request_id=envelope.request_id)
-    found = _session_data(data, params.image_id or "")
+    found = _session_data(data, params.image_id or "", envelope.request_id)
     return SessionDataResult(request_id=envelope.request_id, success=True, data=found)
-
-
-def _summary(row: dict[str, Any]) -> SessionSummary:
-    return SessionSummary(
-        session_id=text(row, "SessionId"),
-        status=text(row, "SessionStatus") or "UNKNOWN",
-        app_instance_id=text(row, "AppInstanceId"),
-        image_id=text(row, "ImageId"),
-    )
-
-
-@guarded("list sessions", SessionListResult)
-def list_sessions(
-    ctx: Context,
-    labels: dict[str, str] | None = None,
-    page: int | None = None,
-    limit: int | None = None,
-) -> Op[SessionListResult]:
-    """ListSession filtered by labels; `page=N` follows NextToken through pages 1..N."""
-    labels = check_labels(labels or {})
-    if page is not None and (not isinstance(page, int) or page < 1):
-        raise ValueError(f"page must be an integer >= 1, got {page!r}")
-    if limit is not None:
-        require_positive(limit, "limit")
-    body: dict[str, Any] = {"Labels": json.dumps(labels), "MaxResults": limit or 10}
-    for number in range(1, (page or 1) + 1):
-        envelope = yield from call("ListSession", body, ctx.retry)
-        token = text(envelope.body, "NextToken")
-        if number < (page or 1):
-            if not token:
-                raise ApiError(f"Cannot reach page {page}: No more pages available")
-            body = {**body, "NextToken": token}
-    sessions = [_summary(as_dict(row)) for row in envelope.data or []]
-    top = envelope.body
-    return SessionListResult(
-        request_id=envelope.request_id,
-        success=True,
-        session_ids=[s.session_id for s in sessions],
-        sessions=sessions,
-        next_token=token,
-        max_results=int(top.get("MaxResults") or body["MaxResults"]),
-        total_count=int(top.get("TotalCount") or len(sessions)),
-    )
 
 
 @guarded("get session", GetSessionResult)
@@ -128,7 +107,8 @@ def get_session(ctx: Context, session_id: str) -> Op[GetSessionResult]:
     """GetSession: the raw session record."""
     require_id(session_id)
     envelope = yield from call("GetSession", {"SessionId": session_id}, ctx.retry)
-    data = as_dict(envelope.data)
+    _require_success(envelope)
+    data = _data_object(envelope)
     record = GetSessionData(
         session_id=text(data, "SessionId"),
         status=text(data, "Status"),
@@ -147,7 +127,7 @@ def get_session(ctx: Context, session_id: str) -> Op[GetSessionResult]:
         success=True,
         code=envelope.code,
         http_status_code=envelope.http_status_code,
-        data=record if data else None,
+        data=record if envelope.data is not None else None,
     )
 
 
@@ -156,7 +136,9 @@ def get(ctx: Context, session_id: str) -> Op[SessionDataResult]:
     """GetSession, as the data a client binds to a Session object."""
     require_id(session_id)
     envelope = yield from call("GetSession", {"SessionId": session_id}, ctx.retry)
-    found = _session_data(as_dict(envelope.data))
+    _require_success(envelope)
+    data = _data_object(envelope)  # without a SessionId, the session is the one asked for
+    found = _session_data(data, request_id=envelope.request_id, asked=session_id)
     return SessionDataResult(request_id=envelope.request_id, success=True, data=found)
 
 
@@ -182,14 +164,19 @@ def delete(ctx: Context, session_id: str, sync_context: bool = False) -> Op[Dele
         yield Sleep(delay)
         waited, delay = waited + delay, min(delay * 2, 1.0)
     else:
-        raise ApiError(f"session {session_id} still not deleted after {DELETE_LIMIT_S:.0f} s")
+        raise ApiError(
+            f"session {session_id} still not deleted after {DELETE_LIMIT_S:.0f} s",
+            request_id=envelope.request_id,
+        )
     return DeleteResult(request_id=envelope.request_id, success=True)
 
 
 def _transition(
     ctx: Context, action: str, session_id: str, timeout: float | None, poll_interval: float
-) -> Op[tuple[str, str]]:
-    """Send Pause/ResumeSessionAsync; with a timeout, poll GetSession until the goal status."""
+) -> Op[tuple[str, str, str]]:
+    """Send Pause/ResumeSessionAsync; with a timeout, poll GetSession until the goal status.
+
+    Returns the request id, the last status seen, and what went wrong ("" if nothing)."""
     require_id(session_id)
     if timeout is not None:
         require_positive(timeout, "timeout")
@@ -197,7 +184,7 @@ def _transition(
     target = POLL_TARGETS[action]
     envelope = yield from call(action, {"SessionId": session_id}, ctx.retry)
     if timeout is None:
-        return envelope.request_id, next(iter(target.passing)).value
+        return envelope.request_id, next(iter(target.passing)).value, ""
     status = ""
     for _ in range(max(1, math.ceil(timeout / poll_interval))):
         try:
@@ -207,15 +194,12 @@ def _transition(
             status = ""  # a failed poll is not a verdict; keep polling, as the SDK does
         verdict = target.verdict(status) if status else None
         if verdict is False:
-            raise ApiError(f"session in unexpected state: {status}", request_id=envelope.request_id)
+            return envelope.request_id, status, f"session entered error state: {status}"
         if verdict:
-            return envelope.request_id, status
+            return envelope.request_id, status, ""
         yield Sleep(poll_interval)
-    raise ApiError(
-        f"timed out after {timeout} s waiting for {target.goal.value} "
-        f"(last status {status or '?'})",
-        request_id=envelope.request_id,
-    )
+    why = f"timed out after {timeout} s waiting for {target.goal.value}"
+    return envelope.request_id, status, f"{why} (last status {status or '?'})"
 
 
 def _waiting(action: str, result: type[W], doing: str) -> Callable[..., Op[W]]:
@@ -228,7 +212,12 @@ def _waiting(action: str, result: type[W], doing: str) -> Callable[..., Op[W]]:
         timeout: float | None = WAIT_TIMEOUT_S,
         poll_interval: float = POLL_INTERVAL_S,
     ) -> Op[W]:
-        request_id, status = yield from _transition(ctx, action, session_id, timeout, poll_interval)
+        request_id, status, problem = yield from _transition(
+            ctx, action, session_id, timeout, poll_interval
+        )
+        if problem:  # the status reached is part of the answer, as the official SDK gives it
+            message = f"Failed to {doing}: {problem} (request id {request_id})"
+            return result(request_id=request_id, status=status, error_message=message)
         return result(request_id=request_id, success=True, status=status)
 
     return operation
@@ -274,4 +263,4 @@ def set_labels(ctx: Context, session_id: str, labels: dict[str, str]) -> Op[Oper
         raise ValueError("labels must not be empty")
     body = {"Labels": json.dumps(labels), "SessionId": require_id(session_id)}
     envelope = yield from call("SetLabel", body, ctx.retry)
-    return OperationResult(request_id=envelope.request_id, success=True, data=labels)
+    return OperationResult(request_id=envelope.request_id, success=True)

@@ -14,6 +14,7 @@ import pytest
 import respx
 
 from pytest_agentbay import AgentBay, AsyncAgentBay, Config, RetryPolicy, VirtualClock
+from tests.differential.replies import ok
 
 ENDPOINT = "http://agentbay.test"
 KEY = "akm-0123456789abcdef"
@@ -31,17 +32,8 @@ class Seen:
 
 
 def envelope(data: Any = None, request_id: str = "REQ-1", **top: Any) -> dict[str, Any]:
-    """A success reply in the real envelope."""
-    body = {
-        "RequestId": request_id,
-        "Success": True,
-        "Code": "ok",
-        "Message": "",
-        "HttpStatusCode": 200,
-        **top,
-    }
-    if data is not None:
-        body["Data"] = data
+    """A success reply in the real envelope (the body the differential catalogue's `ok` sends)."""
+    body: dict[str, Any] = ok(data, rid=request_id, **top)["body"]
     return body
 
 

@@ -124,12 +124,13 @@ async def test_pause_polls_to_paused(
     assert clock.slept == 1.0  # a failed poll is not a verdict
 
 
-async def test_pause_unexpected_state(client: Any, service: FakeService) -> None:
+async def test_pause_error_state(client: Any, service: FakeService) -> None:
     session = await session_of(client, service)
     service.on("PauseSessionAsync", envelope())
-    service.on("GetSession", envelope({"Status": "RUNNING"}))
+    service.on("GetSession", envelope({"Status": "RUNNING"}), envelope({"Status": "ERROR"}))
     result = await resolve(session.pause())
-    assert not result.success and "unexpected state: RUNNING" in result.error_message
+    assert not result.success and "error state: ERROR" in result.error_message
+    assert result.status == "ERROR"
 
 
 async def test_resume_timeout(client: Any, service: FakeService, clock: VirtualClock) -> None:
@@ -195,11 +196,11 @@ async def test_info_and_labels(client: Any, service: FakeService) -> None:
         (
             {"exit_code": 3, "stdout": "x", "stderr": "", "traceId": "t"},
             False,
-            (False, 3, "x", "x"),
+            (False, 3, "x", ""),  # a nonzero exit without isError: no message (0.13.1)
         ),
         ({"errorCode": 124, "stdout": "", "stderr": ""}, True, (False, 124, "", "")),
         ("raw text", False, (True, 0, "raw text", "")),
-        ("command not allowed", True, (False, 1, "command not allowed", "command not allowed")),
+        ("command not allowed", True, (False, 1, "", "command not allowed")),
     ],
 )
 async def test_command_payload_shapes(

@@ -68,11 +68,21 @@ async def async_agentbay_client(pytestconfig: pytest.Config) -> AsyncIterator[As
         yield client
 
 
+@_fixture("agentbay_session_params")
+def agentbay_session_params() -> dict[str, Any]:
+    """Settings of the sessions the tests of a directory get (`image`, `labels`, `policy_id`,
+    `idle_release_timeout`, ...): `{}` here; override it in a conftest.py, with a scope as wide
+    as the sessions that use it. Markers on a test, class or module apply on top."""
+    return {}
+
+
 def _sync_session(name: str, doc: str) -> Any:
-    def fixture(request: pytest.FixtureRequest) -> Iterator[Session[Sync]]:
+    def fixture(
+        request: pytest.FixtureRequest, agentbay_session_params: Any
+    ) -> Iterator[Session[Sync]]:
         leases = get_run(request.config).leases
         lease = leases.fleet_lease if FIXTURES[name].owner == "run" else leases.lease
-        with lease(request.node) as session:
+        with lease(request.node, agentbay_session_params) as session:
             yield session
 
     fixture.__doc__ = doc  # before decorating: `pytest --fixtures` reads the function's
@@ -95,11 +105,14 @@ agentbay_shared_session = _sync_session(
 
 @_async_fixture("async_agentbay_session")
 async def async_agentbay_session(
-    request: pytest.FixtureRequest, async_agentbay_client: AsyncAgentBay
+    request: pytest.FixtureRequest,
+    async_agentbay_client: AsyncAgentBay,
+    agentbay_session_params: Any,
 ) -> AsyncIterator[Session[Async]]:
     """An async session for this test, created and deleted in the test's event loop."""
     leases = get_run(request.config).leases
-    session = await leases.acreate(async_agentbay_client, request.node)
+    base = agentbay_session_params
+    session = await leases.acreate(async_agentbay_client, request.node, base)
     try:
         yield session
     finally:
@@ -136,14 +149,17 @@ async_agentbay_shared_session = _async_view(
 
 
 @_fixture("agentbay_session_factory")
-def agentbay_session_factory(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+def agentbay_session_factory(
+    request: pytest.FixtureRequest, agentbay_session_params: Any
+) -> Iterator[Callable[..., Any]]:
     """`factory(image=..., labels=..., **params)` creates sessions; all are deleted, concurrently,
     when the test ends."""
     leases = get_run(request.config).leases
     made: list[Session[Sync]] = []
 
     def factory(**overrides: Any) -> Session[Sync]:
-        session: Session[Sync] = leases.create(request.node, **_image(overrides))
+        base = agentbay_session_params
+        session: Session[Sync] = leases.create(request.node, base, **_image(overrides))
         made.append(session)
         return session
 
@@ -153,7 +169,9 @@ def agentbay_session_factory(request: pytest.FixtureRequest) -> Iterator[Callabl
 
 @_async_fixture("async_agentbay_session_factory")
 async def async_agentbay_session_factory(
-    request: pytest.FixtureRequest, async_agentbay_client: AsyncAgentBay
+    request: pytest.FixtureRequest,
+    async_agentbay_client: AsyncAgentBay,
+    agentbay_session_params: Any,
 ) -> AsyncIterator[Callable[..., Any]]:
     """`await factory(image=..., **params)` creates async sessions; all are deleted,
     concurrently, when the test ends."""
@@ -161,7 +179,8 @@ async def async_agentbay_session_factory(
     made: list[Session[Async]] = []
 
     async def factory(**overrides: Any) -> Session[Async]:
-        session = await leases.acreate(async_agentbay_client, request.node, **_image(overrides))
+        base, node = agentbay_session_params, request.node
+        session = await leases.acreate(async_agentbay_client, node, base, **_image(overrides))
         made.append(session)
         return session
 

@@ -22,6 +22,7 @@ from ..models.results import DeleteResult, SessionData, SessionResult
 from .backend import Backend, required
 from .fleet import Fleet, Slot
 from .markers import session_params
+from .params import fields as fixture_fields
 from .planner import Planner, claim
 from .settings import Settings
 from .tracker import Tracker
@@ -60,11 +61,11 @@ class Leases:
             self._client = required(self.backend).client(self.tracker.observe)
         return self._client
 
-    def params_for(self, node: Node, **overrides: Any) -> CreateSessionParams:
-        """Session parameters for `node`: markers, options and this run's tags."""
-        params = session_params(
-            self.config, node, tags(self.tracker.run_id, self.tracker.worker, node.nodeid)
-        )
+    def params_for(self, node: Node, base: Any = None, **overrides: Any) -> CreateSessionParams:
+        """Session parameters for `node`: the `agentbay_session_params` fixture's value (`base`),
+        markers, options and this run's tags; then `overrides` (a factory's arguments)."""
+        run_tags = tags(self.tracker.run_id, self.tracker.worker, node.nodeid)
+        params = session_params(self.config, node, run_tags, fixture_fields(base))
         if overrides:  # validated: model_copy(update=...) would take unknown fields silently
             labels = {**params.labels, **(overrides.pop("labels", None) or {})}
             fields = {**params.model_dump(), **overrides, "labels": labels}
@@ -116,10 +117,10 @@ class Leases:
             else:
                 self.slots[session.session_id] = slot
 
-    def create(self, node: Node, **overrides: Any) -> Session[Any]:
+    def create(self, node: Node, base: Any = None, **overrides: Any) -> Session[Any]:
         """A new session for `node` on the sync client, within the fleet's quota (or the one
         created ahead of time for it)."""
-        params = self.params_for(node, **overrides)
+        params = self.params_for(node, base, **overrides)
         if self.settings.plans and not overrides:
             claimed = claim(self, node, params)
             if claimed is not None:
@@ -135,9 +136,11 @@ class Leases:
         self.used(node, session, params)
         return session
 
-    async def acreate(self, client: AsyncAgentBay, node: Node, **overrides: Any) -> Session[Any]:
+    async def acreate(
+        self, client: AsyncAgentBay, node: Node, base: Any = None, **overrides: Any
+    ) -> Session[Any]:
         """`create` with an async client, waiting for quota without blocking the loop."""
-        params = self.params_for(node, **overrides)
+        params = self.params_for(node, base, **overrides)
         quota = self.settings.max_sessions
         slot = await self.fleet.atake_slot(quota) if quota else None
         session = None
@@ -149,9 +152,9 @@ class Leases:
         return session
 
     @contextmanager
-    def lease(self, node: Node) -> Iterator[Session[Any]]:
+    def lease(self, node: Node, base: Any = None) -> Iterator[Session[Any]]:
         """A session for `node` on the sync client, deleted when the scope ends."""
-        session = self.create(node)
+        session = self.create(node, base)
         try:
             yield session
         finally:
@@ -204,11 +207,11 @@ class Leases:
         return result
 
     @contextmanager
-    def fleet_lease(self, node: Node) -> Iterator[Session[Any]]:
+    def fleet_lease(self, node: Node, base: Any = None) -> Iterator[Session[Any]]:
         """The run's shared session: under xdist, one for all workers, created by the first
         that needs it and deleted by the controller at the end of the run."""
         if not self.settings.is_worker or self.settings.recording:
-            with self.lease(node) as session:
+            with self.lease(node, base) as session:
                 yield session
             return
         with self.fleet.shared_session_lock() as record:
@@ -216,7 +219,7 @@ class Leases:
                 data = SessionData(**json.loads(record.read_text()))
                 session = self.client.session(data)
             else:
-                session = self.create(node, labels={WORKER_LABEL: FLEET_WORKER})
+                session = self.create(node, base, labels={WORKER_LABEL: FLEET_WORKER})
                 self.tracker.alive.pop(session.session_id, None)  # the controller deletes it
                 data = SessionData(session.session_id, image_id=session.image_id)
                 record.write_text(json.dumps(asdict(data)))

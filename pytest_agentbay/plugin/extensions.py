@@ -1,11 +1,19 @@
-"""Hooks of what teams customise per directory: the `agentbay_session_params` overrides and
-the `agentbay` marks a conftest.py cannot hold. pytest loads this module as a plugin of its own."""
+"""What teams customise: the plugin's own hook specifications, the per-directory overrides of
+`agentbay_session_params`, and the `agentbay` marks a conftest.py cannot hold. pytest loads
+this module as a plugin of its own."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from . import params
+from . import hookspecs, params
+
+
+def pytest_addhooks(pluginmanager: Any) -> None:
+    """The plugin's own hooks, for teams' conftest.py files and plugins (see hookspecs.py)."""
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

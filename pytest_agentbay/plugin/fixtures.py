@@ -117,7 +117,10 @@ async def async_agentbay_session(
         yield session
     finally:
         if not leases.keep(session.session_id, request.node):
-            leases.deleted(session.session_id, await async_agentbay_client.delete(session))
+            try:
+                leases.before_delete(session, request.node, sync_view=True)
+            finally:
+                leases.deleted(session.session_id, await async_agentbay_client.delete(session))
 
 
 def _async_view(name: str, sync_name: str, doc: str) -> Any:
@@ -164,7 +167,12 @@ def agentbay_session_factory(
         return session
 
     yield factory
-    leases.delete_all([s.session_id for s in made if not leases.keep(s.session_id, request.node)])
+    doomed = [s for s in made if not leases.keep(s.session_id, request.node)]
+    try:
+        for session in doomed:
+            leases.before_delete(session, request.node)
+    finally:
+        leases.delete_all([s.session_id for s in doomed])
 
 
 @_async_fixture("async_agentbay_session_factory")
@@ -186,7 +194,11 @@ async def async_agentbay_session_factory(
 
     yield factory
     doomed = [s for s in made if not leases.keep(s.session_id, request.node)]
-    results = await asyncio.gather(*(async_agentbay_client.delete(s) for s in doomed))
+    try:
+        for session in doomed:
+            leases.before_delete(session, request.node, sync_view=True)
+    finally:
+        results = await asyncio.gather(*(async_agentbay_client.delete(s) for s in doomed))
     for session, result in zip(doomed, results, strict=True):
         leases.deleted(session.session_id, result)
 

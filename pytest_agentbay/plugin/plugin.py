@@ -94,7 +94,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     settings = run.settings
     if settings.plans and session.config.stash.get(VALIDATED_KEY, False):
         by_size = settings.is_worker and settings.shard
-        plan = plan_of(session.items, run.leases.params_for, by_size)
+        plan = plan_of(session.items, run.leases.plan_params, by_size)
         if settings.is_worker:
             run.fleet.write_plan(run.tracker.worker, plan)
         else:

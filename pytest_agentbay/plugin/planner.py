@@ -164,4 +164,7 @@ def claim(leases: Leases, node: Node, params: CreateSessionParams) -> Any:
     session = leases.client.session(SessionData(**record["data"]))
     session.set_labels(params.labels)  # the test's own labels: run, worker, test, created
     leases.tracker.alive[session.session_id] = time.monotonic()
+    leases.tracker.note(
+        "CreateMcpSession", session.session_id, record["request_id"] or "", "created"
+    )
     return session

@@ -17,9 +17,10 @@ from .reap import reap
 from .run import RUN_KEY, get_run, start_run
 from .scopes import NAMES
 
-pytest_plugins = [  # plugins of their own: the fixtures, and what teams customise
+pytest_plugins = [  # plugins of their own: fixtures, what teams customise, CI reports
     "pytest_agentbay.plugin.fixtures",
     "pytest_agentbay.plugin.extensions",
+    "pytest_agentbay.plugin.artifacts",
 ]
 VALIDATED_KEY = pytest.StashKey[bool]()  # every collected test's markers were checked
 REAPED_KEY = pytest.StashKey[int]()  # --agentbay-reap: its exit code

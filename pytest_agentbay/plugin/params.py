@@ -20,6 +20,7 @@ from .scopes import FIXTURES, owner_node
 
 PARAMS_FIXTURE = "agentbay_session_params"
 FIELDS = set(CreateSessionParams.model_fields) | {"image"}
+WIDE = frozenset(n for n, u in FIXTURES.items() if u.owner not in (None, "test"))
 SCOPE_RANK = {"function": 0, "class": 1, "module": 2, "package": 3, "session": 4}
 HINT = (
     "override the agentbay_session_params fixture in that conftest.py instead:\n"
@@ -50,11 +51,12 @@ def check(items: list[pytest.Item]) -> None:
     narrower than a session fixture that depends on it."""
     seen: dict[tuple[str, str], tuple[Any, str]] = {}
     for item in items:
+        wide = [n for n in getattr(item, "fixturenames", ()) if n in WIDE]
+        if not wide:
+            continue
         fixturedef = definition(item) if overridden(item) else None  # None: the plugin's own
-        for name in getattr(item, "fixturenames", ()):
-            use = FIXTURES.get(name)
-            if use is None or use.owner in (None, "test"):
-                continue
+        for name in wide:
+            use = FIXTURES[name]
             _check_scope(item, name, fixturedef)
             node = owner_node(item, use.owner) if use.owner else None
             key = (str(use.owner), node.nodeid if node is not None else "")

@@ -10,22 +10,9 @@ from pathlib import Path
 import pytest
 
 from .conftest import KEY, Backend, run, run_subprocess
+from .test_reporting import FAILING
 
-TESTS = """
-import os
-
-def test_fails(agentbay_session, agentbay_module_session):
-    agentbay_session.command.execute_command("echo first")
-    agentbay_session.command.execute_command("seq 1 3; echo oops >&2; exit 3")
-    agentbay_module_session.command.execute_command("echo key=" + os.environ["AGENTBAY_API_KEY"])
-    assert False, "misbehaved"
-
-def test_passes(agentbay_session):
-    agentbay_session.command.execute_command("echo fine")
-
-def test_no_agentbay():
-    pass
-"""
+TESTS = FAILING + "\n\ndef test_no_agentbay():\n    pass\n"
 
 
 def _properties(xml: Path) -> dict[str, list[tuple[str, str]]]:
@@ -63,16 +50,18 @@ def test_junit_properties_and_output_files_of_a_failed_test(
     (directory,) = (inner.path / "results").iterdir()  # nothing for the passing tests
     assert directory.name.startswith("test_ci.py-test_fails-")
     log = (directory / "agentbay-calls.log").read_text()
-    assert f"session {failing}: image linux_latest" in log
-    assert "  $ seq 1 3; echo oops >&2; exit 3\n  exit code 3\n  stdout:\n    1\n    2\n    3\n" \
-        "  stderr:\n    oops\n" in log
-    assert "$ echo key=***" in log and "    key=***" in log
+    (line,) = [x for x in log.splitlines() if x.startswith(f"session {failing}: ")]
+    assert line.startswith(f"session {failing}: image code_latest, labels {{")
+    assert '"team": "qa"' in line
+    assert "  $ seq 1 2000; echo oops >&2; exit 3\n  exit code 3\n  stdout:\n    1\n" in log
+    assert "    1999\n    2000\n  stderr:\n    oops\n" in log
+    assert "$ echo ***\n  exit code 0\n  stdout:\n    ***\n" in log
     data = json.loads((directory / "agentbay-calls.json").read_text())
     assert data["test"] == "test_ci.py::test_fails"
     assert [c["request_id"] for c in data["calls"]] == requests
     shell = [c["detail"] for c in data["calls"] if c["detail"].get("command")]
     assert [(d["command"][:9], d["exit_code"]) for d in shell] == [
-        ("echo firs", 0), ("seq 1 3; ", 3), ("echo key=", 0)
+        ("echo firs", 0), ("seq 1 200", 3), ("echo ***", 0)
     ]
     # the key the test echoed reaches neither the files nor the JUnit XML
     assert KEY not in _all_text(inner.path / "results")

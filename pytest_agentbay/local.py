@@ -28,7 +28,8 @@ class LocalBackend:
     go to `Emulator` (e.g. `seed=1`, `images={...}`).
     """
 
-    def __init__(self, **emulator_options: Any) -> None:
+    def __init__(self, *, allow_unisolated: bool = False, **emulator_options: Any) -> None:
+        self.allow_unisolated = allow_unisolated
         self.options = emulator_options
         self.endpoint = ""
         self.api_key = ""
@@ -42,6 +43,7 @@ class LocalBackend:
 
         if self._server is not None:
             raise RuntimeError("this local backend is already started: use a new local_backend()")
+        self._check_isolation()
         self.api_key = "local-" + secrets.token_hex(12)
         self.emulator = Emulator(api_keys=[self.api_key], **self.options)
         self._server = EmulatorServer(self.emulator, host="127.0.0.1", port=0).start()
@@ -51,6 +53,22 @@ class LocalBackend:
         os.environ["AGENTBAY_API_KEY"] = self.api_key
         os.environ.pop("AGENTBAY_REGION_ID", None)  # a region would win over the endpoint
         return self
+
+    def _check_isolation(self) -> None:
+        """Unisolated commands run as you and could read a real key from this process (as the
+        plugin does, refuse unless allowed)."""
+        from .emulator.sandbox import isolation_problem
+
+        key = os.environ.get("AGENTBAY_API_KEY", "").strip()
+        if self.allow_unisolated or not key or key.startswith("local-"):
+            return
+        problem = isolation_problem()
+        if problem is not None:
+            raise RuntimeError(
+                f"the local backend cannot isolate its sessions on this machine ({problem}), "
+                "and AGENTBAY_API_KEY is set: a command run in a session could read it. Install "
+                "bubblewrap, unset AGENTBAY_API_KEY, or pass local_backend(allow_unisolated=True)"
+            )
 
     def stop(self) -> None:
         """Restore the environment, stop the server and finish every session it holds."""
@@ -95,7 +113,7 @@ class LocalBackend:
         return self._decorate_function(target)  # type: ignore[return-value]
 
     def _fresh(self) -> LocalBackend:
-        return LocalBackend(**self.options)
+        return LocalBackend(allow_unisolated=self.allow_unisolated, **self.options)
 
     def _decorate_function(self, function: Callable[..., Any]) -> Callable[..., Any]:
         if inspect.iscoroutinefunction(function):
@@ -135,7 +153,7 @@ class LocalBackend:
         return case
 
 
-def local_backend(**emulator_options: Any) -> LocalBackend:
+def local_backend(*, allow_unisolated: bool = False, **emulator_options: Any) -> LocalBackend:
     """The local backend for code outside pytest, as moto's `mock_aws`:
 
         with local_backend() as backend:     # AGENTBAY_ENDPOINT / AGENTBAY_API_KEY point at it
@@ -144,6 +162,8 @@ def local_backend(**emulator_options: Any) -> LocalBackend:
         @local_backend()                     # on a function (sync or async), or a TestCase class
         def test_agent(): ...
 
-    The environment is restored afterwards; `emulator_options` go to `Emulator`.
+    The environment is restored afterwards; `emulator_options` go to `Emulator`. Where sessions
+    cannot be isolated it refuses to start while AGENTBAY_API_KEY holds a real key, unless
+    `allow_unisolated`.
     """
-    return LocalBackend(**emulator_options)
+    return LocalBackend(allow_unisolated=allow_unisolated, **emulator_options)

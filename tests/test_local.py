@@ -117,3 +117,17 @@ def test_misuse_is_a_clear_error() -> None:
         @local_backend()
         class Plain:
             pass
+
+
+def test_refuses_an_unisolated_backend_while_a_real_key_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pytest_agentbay.emulator import sandbox
+
+    monkeypatch.setattr(sandbox, "isolation_problem", lambda: "no user namespaces here")
+    monkeypatch.setenv("AGENTBAY_API_KEY", "akm-real-looking-0123456789abcdef")
+    with pytest.raises(RuntimeError, match=r"no user namespaces here.*allow_unisolated=True"):
+        local_backend().start()
+    assert os.environ["AGENTBAY_API_KEY"] == "akm-real-looking-0123456789abcdef"
+    with local_backend(allow_unisolated=True) as backend:  # consent given
+        assert os.environ["AGENTBAY_API_KEY"] == backend.api_key

@@ -156,6 +156,10 @@ def claim(leases: Leases, node: Node, params: CreateSessionParams) -> Any:
         return None
     record = json.loads(taken.read_text())
     taken.unlink()
+    made = record.get("data") or {}  # the create's line in the claiming test's log
+    summary = "created" if record["success"] else str(record["error_message"])
+    leases.tracker.note("CreateMcpSession", made.get("session_id", ""), record["request_id"] or "",
+                        summary)
     if not record["success"]:  # the test's create failed ahead of time: report it as ever
         failed: SessionResult[Any] = SessionResult(
             **{k: v for k, v in record.items() if k != "data"}
@@ -164,7 +168,4 @@ def claim(leases: Leases, node: Node, params: CreateSessionParams) -> Any:
     session = leases.client.session(SessionData(**record["data"]))
     session.set_labels(params.labels)  # the test's own labels: run, worker, test, created
     leases.tracker.alive[session.session_id] = time.monotonic()
-    leases.tracker.note(
-        "CreateMcpSession", session.session_id, record["request_id"] or "", "created"
-    )
     return session

@@ -44,14 +44,18 @@ from .models.results import (
 from .protocol.calls import RetryPolicy
 
 if TYPE_CHECKING:
+    from .local import LocalBackend, local_backend
     from .plugin.control import EmulatorControl
     from .plugin.fixtures import Endpoint
 
-# Types of the plugin's fixtures, for type hints. Imported on first use: importing the package
-# must not import the plugin (and with it pytest's fixture machinery).
+# Types of the plugin's fixtures, for type hints, and the local backend for use outside pytest.
+# Imported on first use: importing the package must not import the plugin (and with it
+# pytest's fixture machinery), nor the emulator.
 _FROM_PLUGIN = {
     "EmulatorControl": "pytest_agentbay.plugin.control",
     "Endpoint": "pytest_agentbay.plugin.fixtures",
+    "LocalBackend": "pytest_agentbay.local",
+    "local_backend": "pytest_agentbay.local",
 }
 
 
@@ -88,6 +92,7 @@ __all__ = [
     "GetSessionData",
     "GetSessionResult",
     "InitializationResult",
+    "LocalBackend",
     "MultipleFileContentResult",
     "OperationResult",
     "ProtocolError",
@@ -106,4 +111,5 @@ __all__ = [
     "TransportError",
     "VirtualClock",
     "__version__",
+    "local_backend",
 ]

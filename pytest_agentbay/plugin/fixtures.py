@@ -68,11 +68,21 @@ async def async_agentbay_client(pytestconfig: pytest.Config) -> AsyncIterator[As
         yield client
 
 
+@_fixture("agentbay_session_params")
+def agentbay_session_params() -> dict[str, Any]:
+    """Settings of the sessions the tests of a directory get (`image`, `labels`, `policy_id`,
+    `idle_release_timeout`, ...): `{}` here; override it in a conftest.py, with a scope as wide
+    as the sessions that use it. Markers on a test, class or module apply on top."""
+    return {}
+
+
 def _sync_session(name: str, doc: str) -> Any:
-    def fixture(request: pytest.FixtureRequest) -> Iterator[Session[Sync]]:
+    def fixture(
+        request: pytest.FixtureRequest, agentbay_session_params: Any
+    ) -> Iterator[Session[Sync]]:
         leases = get_run(request.config).leases
         lease = leases.fleet_lease if FIXTURES[name].owner == "run" else leases.lease
-        with lease(request.node) as session:
+        with lease(request.node, agentbay_session_params) as session:
             yield session
 
     fixture.__doc__ = doc  # before decorating: `pytest --fixtures` reads the function's
@@ -95,16 +105,22 @@ agentbay_shared_session = _sync_session(
 
 @_async_fixture("async_agentbay_session")
 async def async_agentbay_session(
-    request: pytest.FixtureRequest, async_agentbay_client: AsyncAgentBay
+    request: pytest.FixtureRequest,
+    async_agentbay_client: AsyncAgentBay,
+    agentbay_session_params: Any,
 ) -> AsyncIterator[Session[Async]]:
     """An async session for this test, created and deleted in the test's event loop."""
     leases = get_run(request.config).leases
-    session = await leases.acreate(async_agentbay_client, request.node)
+    base = agentbay_session_params
+    session = await leases.acreate(async_agentbay_client, request.node, base)
     try:
         yield session
     finally:
         if not leases.keep(session.session_id, request.node):
-            leases.deleted(session.session_id, await async_agentbay_client.delete(session))
+            try:
+                leases.before_delete(session, request.node, sync_view=True)
+            finally:
+                leases.deleted(session.session_id, await async_agentbay_client.delete(session))
 
 
 def _async_view(name: str, sync_name: str, doc: str) -> Any:
@@ -136,24 +152,34 @@ async_agentbay_shared_session = _async_view(
 
 
 @_fixture("agentbay_session_factory")
-def agentbay_session_factory(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+def agentbay_session_factory(
+    request: pytest.FixtureRequest, agentbay_session_params: Any
+) -> Iterator[Callable[..., Any]]:
     """`factory(image=..., labels=..., **params)` creates sessions; all are deleted, concurrently,
     when the test ends."""
     leases = get_run(request.config).leases
     made: list[Session[Sync]] = []
 
     def factory(**overrides: Any) -> Session[Sync]:
-        session: Session[Sync] = leases.create(request.node, **_image(overrides))
+        base = agentbay_session_params
+        session: Session[Sync] = leases.create(request.node, base, **_image(overrides))
         made.append(session)
         return session
 
     yield factory
-    leases.delete_all([s.session_id for s in made if not leases.keep(s.session_id, request.node)])
+    doomed = [s for s in made if not leases.keep(s.session_id, request.node)]
+    try:
+        for session in doomed:
+            leases.before_delete(session, request.node)
+    finally:
+        leases.delete_all([s.session_id for s in doomed])
 
 
 @_async_fixture("async_agentbay_session_factory")
 async def async_agentbay_session_factory(
-    request: pytest.FixtureRequest, async_agentbay_client: AsyncAgentBay
+    request: pytest.FixtureRequest,
+    async_agentbay_client: AsyncAgentBay,
+    agentbay_session_params: Any,
 ) -> AsyncIterator[Callable[..., Any]]:
     """`await factory(image=..., **params)` creates async sessions; all are deleted,
     concurrently, when the test ends."""
@@ -161,13 +187,18 @@ async def async_agentbay_session_factory(
     made: list[Session[Async]] = []
 
     async def factory(**overrides: Any) -> Session[Async]:
-        session = await leases.acreate(async_agentbay_client, request.node, **_image(overrides))
+        base, node = agentbay_session_params, request.node
+        session = await leases.acreate(async_agentbay_client, node, base, **_image(overrides))
         made.append(session)
         return session
 
     yield factory
     doomed = [s for s in made if not leases.keep(s.session_id, request.node)]
-    results = await asyncio.gather(*(async_agentbay_client.delete(s) for s in doomed))
+    try:
+        for session in doomed:
+            leases.before_delete(session, request.node, sync_view=True)
+    finally:
+        results = await asyncio.gather(*(async_agentbay_client.delete(s) for s in doomed))
     for session, result in zip(doomed, results, strict=True):
         leases.deleted(session.session_id, result)
 

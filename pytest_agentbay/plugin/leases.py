@@ -19,9 +19,11 @@ from ..client.session import Session
 from ..labels import RUN_LABEL, WORKER_LABEL, tags
 from ..models.params import CreateSessionParams
 from ..models.results import DeleteResult, SessionData, SessionResult
+from . import hooks
 from .backend import Backend, required
 from .fleet import Fleet, Slot
 from .markers import session_params
+from .params import fields as fixture_fields
 from .planner import Planner, claim
 from .settings import Settings
 from .tracker import Tracker
@@ -52,6 +54,7 @@ class Leases:
         self._deletes: list[concurrent.futures.Future[None]] = []
         self._deleter: concurrent.futures.ThreadPoolExecutor | None = None
         self._client: AgentBay | None = None
+        self._planned: dict[str, CreateSessionParams] = {}  # node id -> planned parameters
 
     @property
     def client(self) -> AgentBay:
@@ -60,15 +63,21 @@ class Leases:
             self._client = required(self.backend).client(self.tracker.observe)
         return self._client
 
-    def params_for(self, node: Node, **overrides: Any) -> CreateSessionParams:
-        """Session parameters for `node`: markers, options and this run's tags."""
-        params = session_params(
-            self.config, node, tags(self.tracker.run_id, self.tracker.worker, node.nodeid)
-        )
+    def params_for(self, node: Node, base: Any = None, **overrides: Any) -> CreateSessionParams:
+        """Session parameters for `node`: the `agentbay_session_params` fixture's value (`base`),
+        markers, options and this run's tags; then `overrides` (a factory's arguments)."""
+        run_tags = tags(self.tracker.run_id, self.tracker.worker, node.nodeid)
+        params = session_params(self.config, node, run_tags, fixture_fields(base))
         if overrides:  # validated: model_copy(update=...) would take unknown fields silently
             labels = {**params.labels, **(overrides.pop("labels", None) or {})}
             fields = {**params.model_dump(), **overrides, "labels": labels}
             params = CreateSessionParams.model_validate(fields)
+        return hooks.create_params(self.config, params, node)
+
+    def plan_params(self, node: Node) -> CreateSessionParams:
+        """`params_for(node)` of a session planned at collection; `create` takes them from
+        here, so the parameters hook runs once for it."""
+        params = self._planned[node.nodeid] = self.params_for(node)
         return params
 
     def checked(
@@ -91,10 +100,13 @@ class Leases:
         info = {"session_id": session.session_id, "image": params.image_id, "labels": params.labels}
         node.stash.setdefault(USED_KEY, []).append(info)
 
+    def failed(self, session_id: str, node: Node) -> bool:
+        """Whether a test using `session_id` (or `node` itself) failed."""
+        return node.stash.get(FAILED_KEY, False) or session_id in self.failed_sessions
+
     def keep(self, session_id: str, node: Node) -> bool:
         """Whether to keep `session_id` alive past its scope (a failed test used it)."""
-        failed = node.stash.get(FAILED_KEY, False) or session_id in self.failed_sessions
-        if failed and self.settings.keep_on_failure:
+        if self.failed(session_id, node) and self.settings.keep_on_failure:
             self.tracker.kept.add(session_id)
             self.tracker.stats.kept += 1
             return True
@@ -116,14 +128,16 @@ class Leases:
             else:
                 self.slots[session.session_id] = slot
 
-    def create(self, node: Node, **overrides: Any) -> Session[Any]:
+    def create(self, node: Node, base: Any = None, **overrides: Any) -> Session[Any]:
         """A new session for `node` on the sync client, within the fleet's quota (or the one
         created ahead of time for it)."""
-        params = self.params_for(node, **overrides)
+        planned = None if overrides or base else self._planned.pop(node.nodeid, None)
+        params = planned or self.params_for(node, base, **overrides)
         if self.settings.plans and not overrides:
             claimed = claim(self, node, params)
             if claimed is not None:
                 self.used(node, claimed, params)
+                self.announce(claimed, node)
                 return claimed  # type: ignore[no-any-return]
         quota = self.settings.max_sessions
         slot = self.fleet.take_slot(quota) if quota else None
@@ -133,11 +147,14 @@ class Leases:
         finally:
             self._slot(slot, session)
         self.used(node, session, params)
+        self.announce(session, node)
         return session
 
-    async def acreate(self, client: AsyncAgentBay, node: Node, **overrides: Any) -> Session[Any]:
+    async def acreate(
+        self, client: AsyncAgentBay, node: Node, base: Any = None, **overrides: Any
+    ) -> Session[Any]:
         """`create` with an async client, waiting for quota without blocking the loop."""
-        params = self.params_for(node, **overrides)
+        params = self.params_for(node, base, **overrides)
         quota = self.settings.max_sessions
         slot = await self.fleet.atake_slot(quota) if quota else None
         session = None
@@ -146,17 +163,38 @@ class Leases:
         finally:
             self._slot(slot, session)
         self.used(node, session, params)
+        self.announce(session, node, sync_view=True)
         return session
 
+    def announce(self, session: Session[Any], node: Node, sync_view: bool = False) -> None:
+        """Run the session-created hook (on a sync view of an async session); a hook that
+        raises gets the session deleted and its error becomes the test's setup error."""
+        if hooks.wanted(self.config, "pytest_agentbay_session_created"):
+            view = self.client.session(session.data) if sync_view else session
+
+            def delete() -> None:
+                self.deleted(view.session_id, self.client.delete(view.session_id))
+
+            hooks.created(self.config, view, node, delete)
+
+    def before_delete(self, session: Session[Any], node: Node, sync_view: bool = False) -> None:
+        """Run the before-delete hook (the caller deletes `session` after it, whatever it did)."""
+        if hooks.wanted(self.config, "pytest_agentbay_session_before_delete"):
+            view = self.client.session(session.data) if sync_view else session
+            hooks.before_delete(self.config, view, node, self.failed(view.session_id, node))
+
     @contextmanager
-    def lease(self, node: Node) -> Iterator[Session[Any]]:
+    def lease(self, node: Node, base: Any = None) -> Iterator[Session[Any]]:
         """A session for `node` on the sync client, deleted when the scope ends."""
-        session = self.create(node)
+        session = self.create(node, base)
         try:
             yield session
         finally:
             if not self.keep(session.session_id, node):
-                self.delete_later(session.session_id)
+                try:
+                    self.before_delete(session, node)
+                finally:
+                    self.delete_later(session.session_id)
 
     def delete_later(self, session_id: str) -> None:
         """Delete in the background: the next test need not wait for it. `drain()` waits."""
@@ -198,17 +236,18 @@ class Leases:
             self.planner.start(plan)
 
     def _create_ahead(self, params: CreateSessionParams) -> SessionResult[Any]:
-        result = self.client.create(params)
+        with self.tracker.unattributed():  # not the running test's: its claimer notes it
+            result = self.client.create(params)
         if result.session is not None:
             self.tracker.alive.pop(result.session.session_id, None)  # the claimer's now
         return result
 
     @contextmanager
-    def fleet_lease(self, node: Node) -> Iterator[Session[Any]]:
+    def fleet_lease(self, node: Node, base: Any = None) -> Iterator[Session[Any]]:
         """The run's shared session: under xdist, one for all workers, created by the first
         that needs it and deleted by the controller at the end of the run."""
         if not self.settings.is_worker or self.settings.recording:
-            with self.lease(node) as session:
+            with self.lease(node, base) as session:
                 yield session
             return
         with self.fleet.shared_session_lock() as record:
@@ -216,7 +255,7 @@ class Leases:
                 data = SessionData(**json.loads(record.read_text()))
                 session = self.client.session(data)
             else:
-                session = self.create(node, labels={WORKER_LABEL: FLEET_WORKER})
+                session = self.create(node, base, labels={WORKER_LABEL: FLEET_WORKER})
                 self.tracker.alive.pop(session.session_id, None)  # the controller deletes it
                 data = SessionData(session.session_id, image_id=session.image_id)
                 record.write_text(json.dumps(asdict(data)))

@@ -60,12 +60,16 @@ def _renamed(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 def session_params(
-    config: pytest.Config, node: pytest.Item | pytest.Collector, tags: dict[str, str]
+    config: pytest.Config,
+    node: pytest.Item | pytest.Collector,
+    tags: dict[str, str],
+    base: dict[str, Any] | None = None,
 ) -> CreateSessionParams:
-    """Parameters for a session serving `node`: the closest marker wins for each field, labels
-    merge key by key, the image follows the settings precedence, and `tags` are added last."""
-    fields: dict[str, Any] = {}
-    labels: dict[str, str] = {}
+    """Parameters for a session serving `node`: `base` (the `agentbay_session_params` fixture's
+    fields) first, then the markers, the closest winning for each field; labels merge key by
+    key; the image follows the settings precedence, and `tags` are added last."""
+    fields: dict[str, Any] = dict(base or {})
+    labels: dict[str, str] = dict(fields.pop("labels", None) or {})
     for kwargs in reversed(_marker_kwargs(node)):  # farthest first, so closer ones overwrite
         kwargs = _renamed(kwargs)
         labels.update(kwargs.pop("labels", None) or {})

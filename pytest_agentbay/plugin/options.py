@@ -120,6 +120,14 @@ OPTIONS = {
             False,
             kind="bool",
         ),
+        # Reports for CI tools (plugin/artifacts.py)
+        Option(
+            "agentbay_output",
+            "write each failed test's AgentBay call log (redacted) under DIR, one directory "
+            "per test",
+            None,
+            "AGENTBAY_OUTPUT",
+        ),
     ]
 }
 

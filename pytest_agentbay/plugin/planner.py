@@ -24,6 +24,7 @@ from ..labels import WORKER_LABEL
 from ..models.params import CreateSessionParams
 from ..models.results import SessionData, SessionResult
 from .fleet import in_flight
+from .params import overridden
 from .scopes import owner_node, used_by
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def plan_of(items: list[pytest.Item], params_for: ParamsFor, by_size: bool) -> l
     for index, item in enumerate(items):
         for use in used_by(item):
             node = owner_node(item, use.owner) if use.ahead and use.owner else None
-            if node is None:
+            if node is None or overridden(item):  # its settings come from a fixture, at setup
                 continue
             key = node.nodeid
             if key not in plan:
@@ -155,6 +156,10 @@ def claim(leases: Leases, node: Node, params: CreateSessionParams) -> Any:
         return None
     record = json.loads(taken.read_text())
     taken.unlink()
+    made = record.get("data") or {}  # the create's line in the claiming test's log
+    summary = "created" if record["success"] else str(record["error_message"])
+    leases.tracker.note("CreateMcpSession", made.get("session_id", ""), record["request_id"] or "",
+                        summary)
     if not record["success"]:  # the test's create failed ahead of time: report it as ever
         failed: SessionResult[Any] = SessionResult(
             **{k: v for k, v in record.items() if k != "data"}

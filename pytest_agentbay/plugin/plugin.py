@@ -17,7 +17,11 @@ from .reap import reap
 from .run import RUN_KEY, get_run, start_run
 from .scopes import NAMES
 
-pytest_plugins = ["pytest_agentbay.plugin.fixtures"]  # the fixtures: a plugin of their own
+pytest_plugins = [  # plugins of their own: fixtures, what teams customise, CI reports
+    "pytest_agentbay.plugin.fixtures",
+    "pytest_agentbay.plugin.extensions",
+    "pytest_agentbay.plugin.artifacts",
+]
 VALIDATED_KEY = pytest.StashKey[bool]()  # every collected test's markers were checked
 REAPED_KEY = pytest.StashKey[int]()  # --agentbay-reap: its exit code
 
@@ -91,7 +95,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     settings = run.settings
     if settings.plans and session.config.stash.get(VALIDATED_KEY, False):
         by_size = settings.is_worker and settings.shard
-        plan = plan_of(session.items, run.leases.params_for, by_size)
+        plan = plan_of(session.items, run.leases.plan_params, by_size)
         if settings.is_worker:
             run.fleet.write_plan(run.tracker.worker, plan)
         else:

@@ -26,6 +26,7 @@ class Use:
 FIXTURES: dict[str, Use] = {
     "agentbay_endpoint": Use("session"),
     "agentbay_client": Use("session"),
+    "agentbay_session_params": Use("session"),  # a conftest.py overrides it per directory
     "async_agentbay_client": Use("function"),
     "agentbay_session": Use("function", "test", ahead=True),
     "agentbay_class_session": Use("class", "class", ahead=True),

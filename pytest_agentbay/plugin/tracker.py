@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import statistics
+import threading
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,16 +24,20 @@ from ..protocol.mcp_tools import command_result
 from ..redact import redact
 
 TAIL = 400  # characters of output kept per stream in failure reports
+FILE_TAIL = 16_000  # characters of output kept per stream for --agentbay-output's files
+REDACT_MARGIN = 1024  # longer than any secret: tails are redacted with this much before them
 
 
 @dataclass
 class Entry:
-    """One call a test made, for its failure report."""
+    """One call a test made, for its failure report (`detail`: a command's command, exit code
+    and output tails, for the files of --agentbay-output)."""
 
     action: str
     session_id: str
     request_id: str
     summary: str
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -83,6 +89,7 @@ class Tracker:
         self.seen: set[str] = set()
         self.entries: dict[str, deque[Entry]] = defaultdict(lambda: deque(maxlen=20))
         self.secrets: set[str] = set()
+        self._aside = threading.local()  # calls of this thread belong to no test (look-ahead)
 
     def observe(self, call: Call, outcome: RawReply | Failure, seconds: float) -> None:
         """The clients' observer: learn from every call the plugin's clients make."""
@@ -105,7 +112,8 @@ class Tracker:
             self.gone(session_id)
             self._log(call.action, session_id, envelope.request_id, "deleted")
         elif call.action == "CallMcpTool":
-            self._log(call.action, session_id, envelope.request_id, _tool_summary(call, envelope))
+            summary, detail = _tool_summary(call, envelope)
+            self._log(call.action, session_id, envelope.request_id, summary, detail)
 
     def note_use(self, session_ids: Iterable[str]) -> None:
         """A test starts with these sessions: the second and later uses of one are reuses."""
@@ -121,9 +129,36 @@ class Tracker:
             self.stats.deleted += 1
             self.stats.session_seconds += time.monotonic() - started
 
-    def _log(self, action: str, session_id: str, request_id: str, summary: str) -> None:
+    @contextmanager
+    def unattributed(self) -> Iterator[None]:
+        """Calls made inside belong to no test's log (sessions created ahead of time: the test
+        that claims one gets a `note` of it instead); they still count in the figures."""
+        self._aside.on = True
+        try:
+            yield
+        finally:
+            self._aside.on = False
+
+    def note(self, action: str, session_id: str, request_id: str, summary: str) -> None:
+        """Add a line to the current test's log."""
+        self._log(action, session_id, request_id, summary)
+
+    def _log(
+        self,
+        action: str,
+        session_id: str,
+        request_id: str,
+        summary: str,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        if getattr(self._aside, "on", False):
+            return
+        shown = {
+            k: redact(v, *self.secrets)[-FILE_TAIL:] if isinstance(v, str) else v
+            for k, v in (detail or {}).items()
+        }
         self.entries[self.current].append(
-            Entry(action, session_id, request_id, redact(summary, *self.secrets))
+            Entry(action, session_id, request_id, redact(summary, *self.secrets), shown)
         )
 
     def report(self, nodeid: str, backend: str, sessions: list[dict[str, Any]]) -> str:
@@ -143,19 +178,29 @@ class Tracker:
         return redact("\n".join(lines), *self.secrets)
 
 
-def _tool_summary(call: Call, envelope: Any) -> str:
+def _tool_summary(call: Call, envelope: Any) -> tuple[str, dict[str, Any]]:
+    """One line for the report, and the details for the files (a command's longer output)."""
     args = json.loads(str(call.body.get("Args") or "{}"))
     name = str(call.body.get("Name", ""))
     try:
         reply = tool_reply(envelope)
     except AgentBayError as error:
-        return f"{name}: {error}"
+        return f"{name}: {error}", {"tool": name, "error": str(error)}
     if name != "shell":
-        return f"{name} {json.dumps(args)[:200]} -> {reply.text[:200]}"
+        return f"{name} {json.dumps(args)[:200]} -> {reply.text[:200]}", {"tool": name}
     result = command_result(reply)
-    parts = [f"$ {args.get('command', '')}", f"exit code {result.exit_code}"]
+    command = str(args.get("command", ""))
+    parts = [f"$ {command}", f"exit code {result.exit_code}"]
     if result.stdout:
         parts.append(f"stdout: ...{result.stdout[-TAIL:]!r}")
     if result.stderr:
         parts.append(f"stderr: ...{result.stderr[-TAIL:]!r}")
-    return "; ".join(parts)
+    detail = {
+        "tool": name,
+        "command": command,
+        "exit_code": result.exit_code,
+        # longer than kept: a secret cut at the start of the tail is still whole when redacted
+        "stdout": result.stdout[-FILE_TAIL - REDACT_MARGIN :],
+        "stderr": result.stderr[-FILE_TAIL - REDACT_MARGIN :],
+    }
+    return "; ".join(parts), detail

@@ -12,17 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml  # type: ignore[import-untyped]
+from filelock import FileLock
 
 from ..redact import find_secret
 from .bodies import externalize, internalize
 from .errors import CassetteError, SecretInCassette
 from .keys import Key, match_key, request_params
 from .scrub import Interaction
-
-try:
-    import fcntl
-except ImportError:  # Windows: the rename is still atomic, only concurrent merges may race
-    fcntl = None  # type: ignore[assignment]
 
 Stamp = tuple[int, int, int] | None
 
@@ -148,14 +144,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
     """Exclusive among processes of this machine; the lock file lives outside the project."""
-    if fcntl is None:
-        yield
-        return
     digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]
     lock = Path(tempfile.gettempdir()) / f"pytest-agentbay-cassette-{digest}.lock"
-    with open(lock, "a+b") as file:
-        fcntl.flock(file.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(file.fileno(), fcntl.LOCK_UN)
+    with FileLock(lock, thread_local=False):
+        yield

@@ -167,9 +167,17 @@ def _refuse_unisolated(problem: str) -> None:
 
 def start_local(*, unisolated_ok: bool = False, limits: dict[str, int] | None = None) -> Backend:
     """Start the emulator on a loopback port with a fresh key that only this run knows."""
-    from ..emulator import Emulator, EmulatorServer  # only runs that use it pay for it
-    from ..emulator.limits import Limits
-    from ..emulator.sandbox import isolation_problem
+    try:  # only runs that use the local backend pay for importing it
+        from ..emulator import Emulator, EmulatorServer
+        from ..emulator.limits import Limits
+        from ..emulator.sandbox import isolation_problem  # POSIX only: fail here, clearly
+    except ImportError as error:  # Windows: no pwd, process groups or bash sandboxes
+        raise pytest.UsageError(
+            f"the local backend cannot run here: it runs commands with bash in POSIX sandboxes "
+            f"(Linux or macOS), and this system lacks {error.name or error}. Set "
+            "AGENTBAY_API_KEY for the cloud backend, or run without --agentbay to replay "
+            "cassettes (they replay on every system)"
+        ) from None
 
     problem = isolation_problem()
     if problem is not None and not unisolated_ok:

@@ -1,12 +1,12 @@
 """What the processes of one run share through a directory: test groups, quota slots, and the
-fleet-wide shared session. File locks (`flock`) make it crash-safe: a killed process's locks
-are released by the operating system, so its quota slots free themselves.
+fleet-wide shared session. File locks (filelock: `flock` on POSIX, `msvcrt.locking` on
+Windows) make it crash-safe: a killed process's locks are released by the operating system, so
+its quota slots free themselves.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import json
 import os
 import tempfile
@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
+
 SLOT_POLL_SECONDS = 0.05
 
 
@@ -24,14 +26,14 @@ SLOT_POLL_SECONDS = 0.05
 class Slot:
     """A held quota slot; `waited` is how long it took to get it."""
 
-    fd: int
+    lock: FileLock | None
     waited: float
 
     def release(self) -> None:
-        """Give the slot back (closing the file drops its lock)."""
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
+        """Give the slot back."""
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
 
 class Fleet:
@@ -76,13 +78,13 @@ class Fleet:
         started = time.monotonic()
         while True:
             for index in range(size):
-                fd = os.open(self.path / f"slot-{index}", os.O_CREAT | os.O_RDWR, 0o600)
+                # thread_local=False: a slot taken in one thread may be given back in another
+                lock = FileLock(self.path / f"slot-{index}", thread_local=False)
                 try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    os.close(fd)
+                    lock.acquire(timeout=0)
+                except Timeout:
                     continue
-                return Slot(fd, time.monotonic() - started)
+                return Slot(lock, time.monotonic() - started)
             yield SLOT_POLL_SECONDS
 
     def take_slot(self, size: int, sleep: Callable[[float], Any] = time.sleep) -> Slot:
@@ -115,8 +117,7 @@ class Fleet:
     @contextmanager
     def shared_session_lock(self) -> Iterator[Path]:
         """Hold the lock that serialises creating the shared session; yields its record file."""
-        with open(self.path / "shared.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with FileLock(self.path / "shared.lock", thread_local=False):
             yield self.path / "shared.json"
 
     def shared_session(self) -> dict[str, Any] | None:

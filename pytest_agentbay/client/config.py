@@ -2,19 +2,17 @@
 
 API key: the `api_key` argument, else `AGENTBAY_API_KEY`, else a `.env` file (`env_file`, or the
 nearest one walking up from the working directory). Endpoint: `cfg`, else `AGENTBAY_ENDPOINT`,
-else derived from `AGENTBAY_REGION_ID`, else the production default. A `.env` never overrides
-a variable that is already set, and reading it does not change `os.environ`.
+else derived from `AGENTBAY_REGION_ID`, else the production default. Variables are read through
+`pytest_agentbay.env` (the environment over a `.env` file), as the plugin reads them.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from dotenv import dotenv_values, find_dotenv
+from ..env import API_KEY, Settings
 
 DEFAULT_REGION = "cn-hangzhou"
 DEFAULT_ENDPOINT = "agentbay.cn-hangzhou.aliyuncs.com"
@@ -61,15 +59,6 @@ def region_endpoint(region: str) -> str:
     return f"agentbay.{region}.aliyuncs.com"
 
 
-def _dotenv(env_file: str | os.PathLike[str] | None) -> Mapping[str, str | None]:
-    if env_file is not None:
-        if not Path(env_file).is_file():
-            raise ValueError(f"env_file {os.fspath(env_file)!r} does not exist")
-        return dotenv_values(env_file)
-    found = find_dotenv(usecwd=True)
-    return dotenv_values(found) if found else {}
-
-
 @dataclass(frozen=True)
 class Resolved:
     """The settings a client runs with. The key never shows in repr."""
@@ -86,12 +75,8 @@ def resolve_settings(
     env_file: str | os.PathLike[str] | None = None,
 ) -> Resolved:
     """Apply the precedence in the module docstring; ValueError names what is missing."""
-    dotenv = _dotenv(env_file)
-
-    def setting(name: str) -> str:
-        return (os.environ.get(name) or dotenv.get(name) or "").strip()
-
-    key = (api_key or setting("AGENTBAY_API_KEY")).strip()
+    setting = Settings(env_file).get
+    key = (api_key or setting(API_KEY)).strip()
     if not key:
         raise ValueError(
             "No AgentBay API key: pass api_key=..., set AGENTBAY_API_KEY, "

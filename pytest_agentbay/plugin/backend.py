@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import tempfile
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from ..client.agentbay import AgentBay, AsyncAgentBay
 from ..client.config import Config
 from ..client.config import resolve_settings as resolve_client
 from ..client.drivers import Observer
+from ..env import api_key
 from ..redact import mask_key
 from .options import setting
 
@@ -107,7 +107,7 @@ def choose(config: pytest.Config) -> Backend:
     if shared:  # an xdist worker reaches the controller's backend
         return Backend(**shared)
     kind = setting(config, "agentbay_backend")
-    key = os.environ.get("AGENTBAY_API_KEY", "").strip()
+    key = api_key()  # the environment, else a .env file: as the client reads it
     if kind == "auto":
         kind = "cloud" if key else "local"
     if kind == "local":
@@ -117,7 +117,8 @@ def choose(config: pytest.Config) -> Backend:
         )
     if not key:
         raise pytest.UsageError(
-            "--agentbay-backend=cloud needs an API key: set AGENTBAY_API_KEY, or use "
+            "--agentbay-backend=cloud needs an API key: set AGENTBAY_API_KEY (in the "
+            "environment or a .env file), or use "
             "--agentbay-backend=local (or auto) to run against the local backend"
         )
     try:

@@ -26,10 +26,27 @@ class Option:
     env: str | None = None
     kind: str = "string"  # string | bool | int | float | linelist
     choices: tuple[str, ...] | None = None
+    metavar: str | None = None  # not the dest in capitals: it would read like a variable
+    ini: bool = True  # False for actions (what a run does, not how): command line only
 
     @property
     def flag(self) -> str:
         return "--" + self.name.replace("_", "-")
+
+    def full_help(self, ini: bool = True) -> str:
+        """The help text with the default and where else the setting comes from (`ini`: name
+        the ini twin, which the ini listing itself does not need)."""
+        where = []
+        if self.default is False:
+            where.append("default: off")
+        elif self.default not in (None, []):
+            shown = f"{self.default:g}" if self.kind == "float" else self.default
+            where.append(f"default: {shown}")
+        if self.env:
+            where.append(f"env: {self.env}")
+        if ini and self.ini:
+            where.append(f"ini: {self.name}")
+        return f"{self.help} ({'; '.join(where)})" if where else self.help
 
 
 OPTIONS = {
@@ -38,14 +55,25 @@ OPTIONS = {
         Option("agentbay", "run the tests that need AgentBay sessions", False, kind="bool"),
         Option(
             "agentbay_backend",
-            "auto: the cloud when AGENTBAY_API_KEY is set, else the local backend; cloud; local",
+            "where sessions live: cloud (the service; needs AGENTBAY_API_KEY), local (the"
+            " emulator), or auto: cloud when the key is set (environment or .env), else local",
             "auto",
             "AGENTBAY_BACKEND",
             choices=BACKENDS,
+            metavar="{auto,cloud,local}",
         ),
-        Option("agentbay_image", "default image of new sessions", "linux_latest", "AGENTBAY_IMAGE"),
         Option(
-            "agentbay_label", "extra label k=v on every session (repeatable)", [], kind="linelist"
+            "agentbay_image",
+            "default image of new sessions",
+            "linux_latest",
+            "AGENTBAY_IMAGE",
+            metavar="IMAGE",
+        ),
+        Option(
+            "agentbay_label",
+            "extra label KEY=VALUE on every session; repeat for more",
+            [],
+            kind="linelist",
         ),
         Option(
             "agentbay_keep_on_failure",
@@ -55,10 +83,12 @@ OPTIONS = {
         ),
         Option(
             "agentbay_max_sessions",
-            "cap on live sessions across the run and all its xdist workers (tests wait for a slot)",
+            "cap on live sessions across the run and all its xdist workers; tests wait for a"
+            " slot; no cap unless set",
             None,
             "AGENTBAY_MAX_SESSIONS",
             kind="int",
+            metavar="N",
         ),
         Option(
             "agentbay_precreate",
@@ -66,6 +96,7 @@ OPTIONS = {
             8,
             "AGENTBAY_PRECREATE",
             kind="int",
+            metavar="N",
         ),
         Option(
             "agentbay_no_shard",
@@ -79,12 +110,14 @@ OPTIONS = {
             " --agentbay-reap-age, then exit",
             False,
             kind="bool",
+            ini=False,
         ),
         Option(
             "agentbay_reap_age",
             "minimum age in seconds of sessions --agentbay-reap deletes",
             3600.0,
             kind="float",
+            metavar="SECONDS",
         ),
         Option(
             "agentbay_record_mode",
@@ -93,12 +126,14 @@ OPTIONS = {
             "none",
             "AGENTBAY_RECORD_MODE",
             choices=RECORD_MODES,
+            metavar="MODE",
         ),
         Option(
             "agentbay_cassette_dir",
             "directory of the cassettes, relative to the rootdir",
             "cassettes",
             "AGENTBAY_CASSETTE_DIR",
+            metavar="DIR",
         ),
         Option(
             "agentbay_local_limit",
@@ -136,17 +171,18 @@ def add_options(parser: pytest.Parser) -> None:
     """Register the "agentbay" option group and the ini twins."""
     group = parser.getgroup("agentbay", "AgentBay cloud sessions")
     for option in OPTIONS.values():
-        kwargs: dict[str, Any] = {"dest": option.name, "help": option.help}
+        kwargs: dict[str, Any] = {"dest": option.name, "help": option.full_help()}
         if option.kind == "bool":
             kwargs.update(action="store_true", default=None)
         elif option.kind == "linelist":
             kwargs.update(action="append", default=None, metavar="KEY=VALUE")
         else:
-            kwargs.update(default=None, choices=option.choices)
+            kwargs.update(default=None, choices=option.choices, metavar=option.metavar)
             if option.kind in ("int", "float"):
                 kwargs["type"] = float if option.kind == "float" else int
         group.addoption(option.flag, **kwargs)
-        parser.addini(option.name, option.help, type=_ini_type(option.kind))
+        if option.ini:
+            parser.addini(option.name, option.full_help(ini=False), type=_ini_type(option.kind))
 
 
 def _ini_type(kind: str) -> Any:
@@ -161,7 +197,7 @@ def setting(config: pytest.Config, name: str, marker: Any = None) -> Any:
         return cli
     if marker is not None:
         return marker
-    ini = config.getini(name)
+    ini = config.getini(name) if option.ini else None
     if ini not in (None, "", []):
         return _convert(option, ini)
     if option.env and os.environ.get(option.env):

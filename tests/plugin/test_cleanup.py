@@ -73,7 +73,7 @@ def _reap_fixture(backend: Backend) -> dict[str, str]:
     "how",
     [
         ["--agentbay-reap", "--agentbay-reap-age=60"],
-        ["-o", "agentbay_reap=true", "-o", "agentbay_reap_age=60"],
+        ["--agentbay-reap", "-o", "agentbay_reap_age=60"],
     ],
 )
 def test_reap_deletes_old_sessions_of_this_plugin_only(

@@ -259,15 +259,44 @@ def test_options_are_in_the_agentbay_help_group(inner: pytest.Pytester) -> None:
         [
             "AgentBay cloud sessions:",
             "*--agentbay *",
-            "*--agentbay-backend=*",
-            "*--agentbay-image=*",
+            "*--agentbay-backend={auto,cloud,local}*",
+            "*--agentbay-image=IMAGE*",
+            "*(default: linux_latest;*",
+            "*env: AGENTBAY_IMAGE; ini: agentbay_image)*",
             "*--agentbay-label=KEY=VALUE*",
             "*--agentbay-keep-on-failure*",
             "*--agentbay-reap *",
-            "*--agentbay-reap-age=*",
+            "*--agentbay-reap-age=SECONDS*",
+            "*(default: 3600; ini: agentbay_reap_age)*",
         ]
     )
     result.stdout.fnmatch_lines(["*agentbay_backend (string):*", "*agentbay_label (linelist):*"])
+    # a placeholder is never a capitalised name that reads like an environment variable
+    flags = [line.split()[0] for line in result.stdout.lines if line.startswith("  --agentbay")]
+    names = [flag.partition("=")[2] for flag in flags if "=" in flag]
+    assert names and not [n for n in names if n.startswith("AGENTBAY_")], names
+    assert "agentbay_reap (" not in result.stdout.str()  # an action has no ini twin
+
+
+def test_reap_is_not_an_ini_setting(inner: pytest.Pytester, backend: Backend) -> None:
+    inner.makeini(INI + "agentbay_reap = true\n")
+    inner.makepyfile("def test_runs():\n    pass\n")
+    result = inner.runpytest("--agentbay-backend=cloud", *QUIET)
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*Unknown config option: agentbay_reap*"])
+    assert "agentbay reap" not in result.stdout.str()
+
+
+def test_a_key_in_a_dotenv_file_picks_the_cloud_as_the_client_does(
+    inner: pytest.Pytester, backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AGENTBAY_API_KEY")
+    (inner.path / ".env").write_text(f"AGENTBAY_API_KEY={KEY}\n")
+    inner.makepyfile(SESSION_TEST)
+    result = inner.runpytest("--agentbay", *QUIET)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"agentbay: backend: cloud ({backend.url}), key: akm-*"])
+    assert backend.creates() == 1 and "AGENTBAY_API_KEY" not in os.environ
 
 
 def test_agentbay_ini_twin_turns_the_run_on(inner: pytest.Pytester, backend: Backend) -> None:

@@ -6,6 +6,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
+from .cassette.filters import before_record_request, before_record_response
 from .client.agentbay import AgentBay, AsyncAgentBay
 from .client.config import Config
 from .client.files import Code, FileSystem
@@ -111,5 +112,7 @@ __all__ = [
     "TransportError",
     "VirtualClock",
     "__version__",
+    "before_record_request",
+    "before_record_response",
     "local_backend",
 ]

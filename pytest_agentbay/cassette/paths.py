@@ -1,4 +1,7 @@
-"""Cassette names: `<module path>/<test name>.yaml`, and one per wider fixture scope.
+"""Cassette names: `<module path>/<test name>.agentbay.yaml`, and one per wider fixture scope.
+
+The `.agentbay` part keeps a test's file apart from pytest-recording's `<test name>.yaml`,
+which defaults to the same directory for a test module in the rootdir.
 
 Test names keep letters, digits and `_.-[]=,+`; anything else (from parametrized ids) becomes
 `_` and the name gets a short hash of the original, so two ids never share a file.
@@ -11,6 +14,7 @@ import re
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-\[\]=,+]")
 _LONGEST = 100
+SUFFIX = ".agentbay.yaml"
 
 
 def safe(segment: str) -> str:
@@ -29,9 +33,9 @@ def _module(path: str) -> str:
 
 
 def test_cassette(nodeid: str) -> str:
-    """`examples/test_x.py::TestY::test_z[1]` -> `examples/test_x/TestY.test_z[1].yaml`."""
+    """`examples/test_x.py::TestY::test_z[1]` -> `examples/test_x/TestY.test_z[1].agentbay.yaml`."""
     path, _, name = nodeid.partition("::")
-    return f"{_module(path)}/{safe(name.replace('::', '.'))}.yaml"
+    return f"{_module(path)}/{safe(name.replace('::', '.'))}{SUFFIX}"
 
 
 def scope_cassette(scope: str, nodeid: str) -> str:

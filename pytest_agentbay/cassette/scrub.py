@@ -53,18 +53,19 @@ def _decoded(body: bytes, headers: Mapping[str, list[str]]) -> bytes:
     return body
 
 
-def _scrub_json(node: Any) -> Any:
+def scrub_json(node: Any) -> Any:
+    """A parsed JSON document with secret fields replaced and signed URLs unsigned."""
     if isinstance(node, dict):
         return {
             k: REDACTED
             if k in SECRET_FIELDS and isinstance(v, str) and v
             else scrub_url(v)
             if k in SIGNED_URL_FIELDS and isinstance(v, str)
-            else _scrub_json(v)
+            else scrub_json(v)
             for k, v in node.items()
         }
     if isinstance(node, list):
-        return [_scrub_json(v) for v in node]
+        return [scrub_json(v) for v in node]
     return node
 
 
@@ -143,7 +144,7 @@ class Scrubber:
         headers = response.get("headers") or {}
         text = self.body_text(response)
         with contextlib.suppress(ValueError):  # not JSON: scrubbed as text only
-            text = json.dumps(_scrub_json(json.loads(text)), ensure_ascii=False)
+            text = json.dumps(scrub_json(json.loads(text)), ensure_ascii=False)
         status = response.get("status") or {}
         return {
             "status": {"code": int(status.get("code", 200)), "message": status.get("message")},

@@ -103,7 +103,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    get_run(item.config).tracker.current = item.nodeid
+    run = get_run(item.config)
+    run.tracker.current = item.nodeid
+    if run.backend is not None and item.get_closest_marker(MARKER) is not None:
+        recording.keep_apart(item.config)  # out of pytest-recording's cassettes
 
 
 @pytest.hookimpl(wrapper=True)

@@ -9,6 +9,7 @@ that traffic is recorded once and replayed for every test that uses the fixture.
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Generator
 from typing import Any
 
@@ -30,6 +31,18 @@ def configure(config: pytest.Config, run: Run) -> None:
     """Register the record/replay hooks, if this run's settings say it uses cassettes."""
     if run.settings.cassettes is not None:
         config.pluginmanager.register(Recorder(config, run), "agentbay-cassettes")
+
+
+def keep_apart(config: pytest.Config) -> None:
+    """Before an AgentBay test: when another vcrpy user may record it (pytest-recording, or
+    code that imported vcrpy), keep AgentBay API calls out of its cassettes for the run."""
+    if "vcr" not in sys.modules and not config.pluginmanager.hasplugin("recording"):
+        return
+    from .cassettes import GUARD
+
+    if not GUARD.installed:
+        GUARD.install()
+        config.add_cleanup(GUARD.uninstall)
 
 
 def _uses_agentbay(item: pytest.Item) -> bool:

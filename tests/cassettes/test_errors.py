@@ -31,7 +31,8 @@ def test_no_match_names_the_cassette_the_request_and_the_closest_one(
     result = recorded_then_changed(project, ECHO.format(word="hi"), ECHO.format(word="bye"))
     result.stdout.fnmatch_lines(
         [
-            "test_it.py:2: cassette cassettes/test_it/test_echo.yaml has no recorded reply for",
+            "test_it.py:2: cassette cassettes/test_it/test_echo.agentbay.yaml has no recorded"
+            " reply for",
             '    CallMcpTool SessionId=session-* Name=shell Args={"command": "echo bye", *',
             "  closest recorded request (differs in Args):",
             '    CallMcpTool SessionId=session-* Name=shell Args={"command": "echo hi", *',
@@ -62,7 +63,7 @@ def test_repeated_requests_replay_in_recorded_order_then_run_out(
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*cassette cassettes/test_it/test_polls.yaml has no recorded reply for",
+            "*cassette cassettes/test_it/test_polls.agentbay.yaml has no recorded reply for",
             "    GetSession SessionId=session-*",
             "  all 3 recorded replies to it were already played: it was sent more often than*",
         ]
@@ -87,7 +88,10 @@ def test_a_miss_the_code_under_test_swallows_still_fails_the_test(
     recorded, changed = SDK.format(command="echo recorded"), SDK.format(command="echo other")
     result = recorded_then_changed(project, recorded, changed)
     result.stdout.fnmatch_lines(
-        ["*cassette cassettes/test_it/test_sdk.yaml has no recorded reply for", "*echo other*"]
+        [
+            "*cassette cassettes/test_it/test_sdk.agentbay.yaml has no recorded reply for",
+            "*echo other*",
+        ]
     )
 
 
@@ -96,18 +100,18 @@ def test_a_corrupt_or_malformed_cassette_is_an_error_naming_the_file(
 ) -> None:
     project.pytester.makepyfile(test_it=ECHO.format(word="hi"))
     project.record("once").assert_outcomes(passed=1)
-    cassette = project.root / "cassettes/test_it/test_echo.yaml"
+    cassette = project.root / "cassettes/test_it/test_echo.agentbay.yaml"
     cassette.write_text("interactions: [\n  - request: {method: POST\n")
     result = project.replay(offline=False)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        ["*cassette cassettes/test_it/test_echo.yaml is not valid YAML (line *): fix it, delete*"]
+        ["*cassette cassettes/test_it/test_echo.agentbay.yaml is not valid YAML (line *): fix it*"]
     )
     cassette.write_text("interactions:\n- request: {method: POST}\n")
     result = project.replay(offline=False)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        ["*cassette cassettes/test_it/test_echo.yaml, interaction 1: it lacks request method*"]
+        ["*cassette cassettes/test_it/test_echo.agentbay.yaml, interaction 1: it lacks request*"]
     )
     project.record("rewrite").assert_outcomes(passed=1)  # rewriting repairs it
     project.replay(offline=False).assert_outcomes(passed=1)
@@ -123,10 +127,10 @@ def test_a_secret_the_scrubbing_misses_stops_the_write(project: Project, live: L
     result.stdout.fnmatch_lines(
         [
             "*ERROR at teardown of test_leak*",
-            "refused to write cassette cassettes/test_it/test_leak.yaml: interaction 2 "
+            "refused to write cassette cassettes/test_it/test_leak.agentbay.yaml: interaction 2 "
             "(request.body) holds secret #1 (cass*** (25 chars)), base64-encoded. Nothing was "
             "written.*",
         ]
     )
-    assert set(project.cassettes()) == {"test_it/test_echo.yaml"}
+    assert set(project.cassettes()) == {"test_it/test_echo.agentbay.yaml"}
     assert not list(project.root.rglob("*.tmp"))

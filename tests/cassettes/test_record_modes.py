@@ -16,7 +16,7 @@ def test_a(agentbay_client, agentbay_session):
 """
 OLD = 'assert not agentbay_client.get_session("session-old").success'
 NEW = 'assert not agentbay_client.get_session("session-new").success'
-PATH = "test_it/test_a.yaml"
+PATH = "test_it/test_a.agentbay.yaml"
 
 
 def actions(project: Project) -> list[str]:
@@ -55,7 +55,7 @@ def test_once_records_a_missing_cassette_then_only_replays(project: Project, liv
     write(project, NEW)
     result = project.record("once")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*cassette cassettes/test_it/test_a.yaml has no recorded reply*"])
+    result.stdout.fnmatch_lines([f"*cassette cassettes/{PATH} has no recorded reply*"])
     assert live.calls("GetSession") == 0 and project.cassettes() == before
 
 

@@ -58,13 +58,13 @@ def test_without_a_cassette_a_test_is_skipped_with_the_command_that_records_it(
     result.assert_outcomes(passed=1, skipped=1)
     result.stdout.fnmatch_lines(
         [
-            "SKIPPED*no cassette cassettes/test_it/test_two.yaml: record it with "
+            "SKIPPED*no cassette cassettes/test_it/test_two.agentbay.yaml: record it with "
             "`pytest --agentbay --agentbay-record-mode=once test_it.py::test_two`"
         ]
     )
     required = project.replay("--agentbay-require-cassettes", offline=False)
     required.assert_outcomes(passed=1, errors=1)
-    required.stdout.fnmatch_lines(["*no cassette cassettes/test_it/test_two.yaml*"])
+    required.stdout.fnmatch_lines(["*no cassette cassettes/test_it/test_two.agentbay.yaml*"])
 
 
 def test_without_a_cassette_directory_nothing_changes(project: Project) -> None:
@@ -114,7 +114,10 @@ def test_the_official_sdk_is_recorded_and_replayed(project: Project, live: Live)
     project.record("once").assert_outcomes(passed=2)
     assert live.calls("CallMcpTool") == 2
     files = project.cassettes()
-    assert set(files) == {"test_sdk/test_sdk_sync.yaml", "test_sdk/test_sdk_async.yaml"}
+    assert set(files) == {
+        "test_sdk/test_sdk_sync.agentbay.yaml",
+        "test_sdk/test_sdk_async.agentbay.yaml",
+    }
     assert all("Action=DeleteSessionAsync" in text for text in files.values())
 
     result = project.replay("--durations=0", "-vv")

@@ -42,11 +42,11 @@ def test_wider_scopes_have_their_own_cassettes(project: Project, live: Live) -> 
         "__session__.yaml",
         "test_scoped/__module__.yaml",
         "test_scoped/TestClass.__class__.yaml",
-        "test_scoped/test_one.yaml",
-        "test_scoped/test_two.yaml",
-        "test_scoped/TestClass.test_a.yaml",
-        "test_scoped/TestClass.test_b.yaml",
-        "test_zother/test_other.yaml",
+        "test_scoped/test_one.agentbay.yaml",
+        "test_scoped/test_two.agentbay.yaml",
+        "test_scoped/TestClass.test_a.agentbay.yaml",
+        "test_scoped/TestClass.test_b.agentbay.yaml",
+        "test_zother/test_other.agentbay.yaml",
     }
     module = files["test_scoped/__module__.yaml"]
     assert "CreateMcpSession" in module and "mkdir" in module and "DeleteSessionAsync" in module

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -18,6 +18,7 @@ from . import files
 from .errors import NoMatch
 from .keys import Key, Params, closest, describe, match_key, request_params
 from .scrub import Interaction, Scrubber
+from .volatile import Blank, Declared, Loosener, compile_declared, random_parts
 
 Mode = Literal["replay", "record", "new_episodes", "all"]
 RERECORD = "pytest --agentbay --agentbay-record-mode=rewrite"
@@ -40,28 +41,65 @@ class Tape:
         self.stamp = files.stamp(path)
         self.mode = tape_mode(record_mode, self.stamp is not None)
         loaded = files.read(path, label) if self.stamp and record_mode != "rewrite" else []
+        self.loaded = loaded
         self.keys = [files.key_of(i) for i in loaded]
-        self._queues: dict[Key, deque[Interaction]] = {}
-        for key, interaction in zip(self.keys, loaded, strict=True):
-            self._queues.setdefault(key, deque()).append(interaction)
+        self._queues = _index(self.keys, range(len(loaded)))
+        self._played = [False] * len(loaded)
+        self._loose: dict[Loosener, dict[Key, deque[int]]] = {}
         self._sizes = Counter(self.keys)
         self.base = loaded if self.mode in ("new_episodes", "all") else []
         self.recorded: list[tuple[Key, Interaction]] = []
         # Aliases a new session must not take: those of sessions the tape can still replay
         # (in "all" mode, re-recording a create reuses its alias and replaces it).
         self.created = _created_sessions(loaded) if self.mode == "new_episodes" else set()
+        self.must_play_all = False  # checked once the test's fixtures are torn down
 
     @property
     def dirty(self) -> bool:
         """Whether live interactions wait to be written."""
         return bool(self.recorded)
 
+    @property
+    def played(self) -> int:
+        """How many recorded interactions were played back."""
+        return sum(self._played)
+
+    def unplayed(self) -> list[str]:
+        """The requests of the recorded interactions not played back, in recorded order."""
+        left = [i for i, done in zip(self.loaded, self._played, strict=True) if not done]
+        return [describe(dict(files.key_of(i))) for i in left]
+
+    def all_played_problem(self) -> str:
+        """Why not every recorded interaction was played back ("" if all were)."""
+        left = self.unplayed()
+        if not left:
+            return ""
+        lines = [f"{len(left)} of {len(self.loaded)} recorded interactions in {self.label}"]
+        lines[0] += " were not played back (agentbay_cassette.assert_all_played()):"
+        return "\n".join(lines + [f"    {line}" for line in left])
+
     def play(self, key: Key) -> Interaction | None:
         """The next recorded reply to `key`, or None (record it, or a miss)."""
         if self.mode in ("replay", "new_episodes"):
-            queue = self._queues.get(key)
-            if queue:
-                return queue.popleft()
+            return self._take(self._queues.get(key))
+        return None
+
+    def play_loose(self, key: Key, loosen: Loosener) -> Interaction | None:
+        """The first unplayed interaction whose request equals `key` once both have their
+        volatile parts blanked (replay only; after `play` missed)."""
+        if self.mode != "replay":
+            return None
+        if loosen not in self._loose:  # built on the first miss: exact lookups never pay
+            unplayed = [n for n, done in enumerate(self._played) if not done]
+            self._loose[loosen] = _index([loosen(self.keys[n]) for n in unplayed], unplayed)
+        return self._take(self._loose[loosen].get(loosen(key)))
+
+    def _take(self, queue: deque[int] | None) -> Interaction | None:
+        while queue:
+            number = queue.popleft()
+            if not self._played[number]:  # (a loose match may have played it already)
+                self._played[number] = True
+                return self.loaded[number]
         return None
 
     def record(self, key: Key, interaction: Interaction) -> None:
@@ -83,7 +121,12 @@ class Tape:
             else:
                 lines.append(f"  closest recorded request (differs in {', '.join(found[1])}):")
                 lines.append(f"    {describe(dict(found[0]))}")
-        lines.append(f"  re-record this test with `{RERECORD}`")
+        lines.append(f"  if the test changed, re-record it with `{RERECORD}`;")
+        lines.append(
+            "  if the request differs on every run (a fresh id or name), re-recording will not"
+            " help: declare that part volatile (`agentbay_volatile = REGEX` in the ini file,"
+            " or `agentbay_cassette.volatile(REGEX)` in the test)"
+        )
         return NoMatch("\n".join(lines))
 
     def save(self, secrets: list[str]) -> None:
@@ -94,6 +137,14 @@ class Tape:
             self.path, self.label, kept + [i for _, i in self.recorded], secrets, self.stamp
         )
         self.base, self.recorded = written, []
+
+
+def _index(keys: Iterable[Key], numbers: Iterable[int]) -> dict[Key, deque[int]]:
+    """Interaction numbers by key, in recorded order."""
+    queues: dict[Key, deque[int]] = {}
+    for key, number in zip(keys, numbers, strict=True):
+        queues.setdefault(key, deque()).append(number)
+    return queues
 
 
 def _created_sessions(interactions: list[Interaction]) -> set[str]:
@@ -132,7 +183,11 @@ class Deck:
         self._stack: list[Tape] = []
         self._lock = threading.Lock()
         self.misses: list[str] = []
+        self.loose: list[str] = []  # requests replayed despite volatile parts, since taken
         self.before_request: Callable[[], None] | None = None  # called as a tape gets one
+        self.declared: list[Blank] = []  # volatile parts of the whole run (ini)
+        self.declared_here: list[Blank] = []  # and of the current test
+        self._looseners: list[tuple[Loosener, str]] = []
 
     def enter(self, tape: Tape) -> None:
         """`tape` gets the requests until `leave(tape)`."""
@@ -164,10 +219,39 @@ class Deck:
         with self._lock:
             interaction = route.tape.play(route.key)
             if interaction is None and route.tape.mode == "replay":
+                interaction = self._play_loose(route)
+            if interaction is None and route.tape.mode == "replay":
                 error = route.tape.miss(route.key, route.params)
                 self.misses.append(str(error))
                 raise error
         return interaction
+
+    def volatile(self, declared: Declared, whole_run: bool = False) -> None:
+        """Declare a volatile part of requests for the current test (or `whole_run`)."""
+        blank = compile_declared(declared)
+        with self._lock:
+            (self.declared if whole_run else self.declared_here).append(blank)
+            self._looseners = []
+
+    def end_test(self) -> None:
+        """Forget the current test's volatile parts."""
+        with self._lock:
+            if self.declared_here:
+                self.declared_here = []
+                self._looseners = []
+
+    def _play_loose(self, route: Route) -> Interaction | None:
+        if not self._looseners:
+            declared = self.declared + self.declared_here
+            if declared:
+                self._looseners.append((Loosener(declared, auto=False), "declared volatile"))
+            self._looseners.append((Loosener(declared, auto=True), "random-looking"))
+        for loosen, why in self._looseners:
+            found = route.tape.play_loose(route.key, loosen)
+            if found is not None:
+                self.loose.append(_loose_note(route, files.key_of(found), why))
+                return found
+        return None
 
     def record(self, route: Route, request: dict[str, Any], response: dict[str, Any]) -> None:
         """Scrub a live interaction and keep it on the route's tape."""
@@ -187,3 +271,24 @@ class Deck:
         with self._lock:
             misses, self.misses = self.misses, []
         return misses
+
+    def take_loose(self) -> list[str]:
+        """What was replayed despite volatile parts since the last call, one line each."""
+        with self._lock:
+            loose, self.loose = self.loose, []
+        return loose
+
+
+def _loose_note(route: Route, recorded: Key, why: str) -> str:
+    """One line for the report: which request was replayed for which, and why."""
+    live, then = dict(route.key), dict(recorded)
+    differ = sorted(n for n in live.keys() | then.keys() if live.get(n) != then.get(n))
+    if why == "random-looking":
+        shapes = sorted({s for n in differ for s in random_parts(live.get(n, ""))})
+        why = f"values that look random ({', '.join(shapes) or 'by their shape'})"
+    else:
+        why = "parts declared volatile"
+    return (
+        f"{route.tape.label}: replayed {describe(route.params)} with the reply recorded for"
+        f" it; they differ only in {why}, in {', '.join(differ)}"
+    )

@@ -17,6 +17,7 @@ import pytest_asyncio
 from ..client.agentbay import AgentBay, AsyncAgentBay
 from ..client.session import Session
 from ..models.modes import Async, Sync
+from .cassette_view import AgentBayCassette, cassette_of
 from .control import EmulatorControl
 from .run import get_run
 from .scopes import FIXTURES
@@ -222,3 +223,11 @@ def agentbay_emulator(pytestconfig: pytest.Config) -> Iterator[EmulatorControl]:
     finally:
         control.reset()
         control.close()
+
+
+@_fixture("agentbay_cassette")
+def agentbay_cassette(pytestconfig: pytest.Config) -> AgentBayCassette:
+    """The test's cassette: `mode`, `replaying`, `recording`, `path`, `interactions`,
+    `played`, `unplayed()`, `assert_all_played()`, and `volatile(...)` to declare request parts
+    that differ on every run. Mode "off" in a run without cassettes."""
+    return cassette_of(pytestconfig)

@@ -141,6 +141,7 @@ OPTIONS = {
             " memory_mib, open_files, disk_mib, output_mib",
             [],
             kind="linelist",
+            metavar="NAME=N",
         ),
         Option(
             "agentbay_allow_unisolated",
@@ -148,6 +149,14 @@ OPTIONS = {
             " AGENTBAY_API_KEY is set (their commands could read that key)",
             False,
             kind="bool",
+        ),
+        Option(
+            "agentbay_volatile",
+            "regular expression for a part of requests that differs on every run (a fresh id"
+            " or name), which replay ignores; repeat for more",
+            [],
+            kind="linelist",
+            metavar="REGEX",
         ),
         Option(
             "agentbay_require_cassettes",
@@ -175,7 +184,7 @@ def add_options(parser: pytest.Parser) -> None:
         if option.kind == "bool":
             kwargs.update(action="store_true", default=None)
         elif option.kind == "linelist":
-            kwargs.update(action="append", default=None, metavar="KEY=VALUE")
+            kwargs.update(action="append", default=None, metavar=option.metavar or "KEY=VALUE")
         else:
             kwargs.update(default=None, choices=option.choices, metavar=option.metavar)
             if option.kind in ("int", "float"):

@@ -20,6 +20,7 @@ from ..cassette.errors import CassetteError, NoMatch
 from ..cassette.scrub import Scrubber
 from ..cassette.tape import Deck, Tape
 from .markers import MARKER
+from .options import setting
 from .replay import REPLAY_KEY, ReplayBackend
 from .run import Run
 from .settings import shown
@@ -59,6 +60,12 @@ class Recorder:
         self.record_mode, self.directory = cassettes.mode, cassettes.directory
         self.require, self.replaying = cassettes.require, cassettes.replaying
         self.deck = Deck(Scrubber(run.tracker.secrets | {REPLAY_KEY}))
+        for pattern in setting(config, "agentbay_volatile") or []:
+            try:
+                self.deck.volatile(pattern, whole_run=True)
+            except ValueError as error:
+                raise pytest.UsageError(f"agentbay_volatile: {error}") from None
+        self.loose = 0  # requests replayed despite random-looking values, for the summary
         if isinstance(run.backend, ReplayBackend):
             self.deck.before_request = run.backend.virtualize_sdk
         self._patches: contextlib.ExitStack | None = None
@@ -120,9 +127,12 @@ class Recorder:
             test, self._test = self._test, None
             if test is not None:
                 self.deck.leave(test)
+            self.deck.end_test()
             if isinstance(self.run.backend, ReplayBackend):
                 self.run.backend.leave_test()
             self._save(test)
+            if test is not None and test.must_play_all and test.all_played_problem():
+                pytest.fail(test.all_played_problem(), pytrace=False)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_fixture_setup(
@@ -164,6 +174,10 @@ class Recorder:
         """A miss the code under test swallowed (the official SDK turns errors into results)
         still fails the test."""
         report = yield
+        loose = self.deck.take_loose()
+        if loose:  # replayed, but people should know how loosely
+            report.sections.append(("agentbay cassette: replayed loosely", "\n".join(loose)))
+            self.loose += sum("look random" in line for line in loose)
         misses = self.deck.take_misses()
         if call.excinfo is not None and isinstance(call.excinfo.value, NoMatch):
             report.longrepr = _short(item, call.excinfo)  # not the HTTP libraries' frames
@@ -189,6 +203,14 @@ class Recorder:
                 problems.append(str(error))
         if problems:
             pytest.fail("\n".join(problems), pytrace=False)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.loose:
+            terminalreporter.write_line(
+                f"agentbay cassettes: {self.loose} request(s) replayed although they differ from"
+                " the recording in values that look random (see each test's 'agentbay cassette'"
+                " section with -rA; declare such parts with agentbay_volatile to say they may)"
+            )
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self) -> None:

@@ -40,6 +40,7 @@ FIXTURES: dict[str, Use] = {
     "agentbay_session_factory": Use("function"),
     "async_agentbay_session_factory": Use("function"),
     "agentbay_emulator": Use("function"),
+    "agentbay_cassette": Use("function"),
 }
 
 NAMES = frozenset(FIXTURES)

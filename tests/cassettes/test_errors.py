@@ -36,7 +36,11 @@ def test_no_match_names_the_cassette_the_request_and_the_closest_one(
             '    CallMcpTool SessionId=session-* Name=shell Args={"command": "echo bye", *',
             "  closest recorded request (differs in Args):",
             '    CallMcpTool SessionId=session-* Name=shell Args={"command": "echo hi", *',
-            "  re-record this test with `pytest --agentbay --agentbay-record-mode=rewrite`",
+            "  if the test changed, re-record it with `pytest --agentbay"
+            " --agentbay-record-mode=rewrite`;",
+            "  if the request differs on every run (a fresh id or name), re-recording will not"
+            " help: declare that part volatile (`agentbay_volatile = REGEX` in the ini file, or"
+            " `agentbay_cassette.volatile(REGEX)` in the test)",
         ]
     )
 

@@ -46,6 +46,7 @@ from .protocol.calls import RetryPolicy
 
 if TYPE_CHECKING:
     from .local import LocalBackend, local_backend
+    from .plugin.cassette_view import AgentBayCassette
     from .plugin.control import EmulatorControl
     from .plugin.fixtures import Endpoint
 
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
 # Imported on first use: importing the package must not import the plugin (and with it
 # pytest's fixture machinery), nor the emulator.
 _FROM_PLUGIN = {
+    "AgentBayCassette": "pytest_agentbay.plugin.cassette_view",
     "EmulatorControl": "pytest_agentbay.plugin.control",
     "Endpoint": "pytest_agentbay.plugin.fixtures",
     "LocalBackend": "pytest_agentbay.local",
@@ -68,6 +70,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "AgentBay",
+    "AgentBayCassette",
     "AgentBayError",
     "AgentOptions",
     "ApiError",

@@ -55,5 +55,5 @@ def test_the_plugin_runs_without_xdist_or_respx(
     result = inner.runpytest_subprocess(*plugins, *CLOUD, *QUIET, "--agentbay-max-sessions=1")
     result.assert_outcomes(passed=1)
     fixtures = inner.runpytest_subprocess(*plugins, *QUIET, "--fixtures")
-    fixtures.stdout.fnmatch_lines(["agentbay_cassette*", "agentbay_session_factory*"])
+    fixtures.stdout.fnmatch_lines(["agentbay_session_factory*", "agentbay_cassette*"])
     assert "respx_mock" not in fixtures.stdout.str()

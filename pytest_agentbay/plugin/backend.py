@@ -156,7 +156,7 @@ def _isolation_note(isolation: str) -> str:
 
 def _refuse_unisolated(problem: str) -> None:
     """Unisolated commands could read a real key from this process: only with explicit consent."""
-    key = os.environ.get("AGENTBAY_API_KEY", "").strip()
+    key = api_key()  # a real key in the environment or a .env file
     if key and not key.startswith(LOCAL_KEY_PREFIX):
         raise pytest.UsageError(
             "the local backend cannot isolate its sessions on this machine "

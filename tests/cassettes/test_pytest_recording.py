@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from .conftest import GUARD, KEY, LIVE, Live, Project
+from .test_replay import SDK
 
 BOTH = """
 import os
@@ -112,29 +113,22 @@ def test_a_live_run_keeps_agentbay_calls_out_of_pytest_recording(
     assert "Action=" not in theirs["test_it/test_both.yaml"]
 
 
-SDK = """
-import pytest
-from agentbay import AgentBay, Config
-
-@pytest.mark.vcr
-def test_sdk(agentbay_endpoint):
-    where = Config(endpoint=agentbay_endpoint.endpoint)
-    sdk = AgentBay(api_key=agentbay_endpoint.api_key, cfg=where)
-    session = sdk.create().session
-    assert session.command.execute_command("echo sdk").output == "sdk\\n"
-    assert sdk.delete(session).success
-"""
+# The official SDK's sync and async clients, every test under pytest-recording's cassette.
+SDK_UNDER_VCR = "import pytest\npytestmark = pytest.mark.vcr\n" + SDK
 
 
 def test_the_official_sdk_under_a_refusing_pytest_recording_cassette(
     project: Project, live: Live
 ) -> None:
-    """pytest-recording's default mode ("none") refuses new requests: AgentBay calls made with
-    `requests` (the official SDK) still go out, into our cassette."""
-    project.pytester.makepyfile(test_sdk=SDK)
-    project.record("once").assert_outcomes(passed=1)
-    assert live.calls("CallMcpTool") == 1
+    """pytest-recording's default mode ("none") refuses new requests: AgentBay calls of the
+    official SDK (requests, and its async client) still go out, into our cassette."""
+    project.pytester.makepyfile(test_sdk=SDK_UNDER_VCR)
+    project.record("once").assert_outcomes(passed=2)
+    assert live.calls("CallMcpTool") == 2
     files = _no_key(project)
-    assert list(files) == ["test_sdk/test_sdk.agentbay.yaml"]
-    assert "echo+sdk" in files["test_sdk/test_sdk.agentbay.yaml"]
-    project.replay().assert_outcomes(passed=1)
+    assert set(files) == {
+        "test_sdk/test_sdk_sync.agentbay.yaml",
+        "test_sdk/test_sdk_async.agentbay.yaml",
+    }
+    assert "echo+sync" in files["test_sdk/test_sdk_sync.agentbay.yaml"]
+    project.replay().assert_outcomes(passed=2)

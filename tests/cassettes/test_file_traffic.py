@@ -46,12 +46,13 @@ def test_file_and_code_traffic_records_small_and_replays_offline(
     base = project.root / "cassettes"
     written = {p.relative_to(base).as_posix(): p for p in base.rglob("*") if p.is_file()}
     stored = [name for name in written if name.endswith(".gz")]
-    big = written["test_it/test_big_file_round_trip.yaml"].read_text()
+    big = written["test_it/test_big_file_round_trip.agentbay.yaml"].read_text()
     assert len(stored) >= 8 and len(big) < 40_000, "large bodies live beside the cassette"
-    assert all(name.startswith("test_it/test_big_file_round_trip.bodies/") for name in stored)
+    bodies_dir = "test_it/test_big_file_round_trip.agentbay.bodies/"
+    assert all(name.startswith(bodies_dir) for name in stored)
     total = sum(written[n].stat().st_size for n in stored)
     assert total < 270_000, "stored bodies are compressed (the file went up and came back)"
-    links = written["test_it/test_links_and_code.yaml"].read_text()
+    links = written["test_it/test_links_and_code.agentbay.yaml"].read_text()
     assert "c2lnbmVkLXNlY3JldA" not in links and "LTAI5tExample" not in links
     assert "Signature%3D%2A%2A%2A" in links or "Signature=***" in links
     project.replay("--agentbay-require-cassettes").assert_outcomes(passed=2)

@@ -171,6 +171,7 @@ OPTIONS = {
             "per test",
             None,
             "AGENTBAY_OUTPUT",
+            metavar="DIR",
         ),
     ]
 }

@@ -8,6 +8,15 @@ import pytest
 from pytest_agentbay.emulator import Emulator, EmulatorServer
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _official_sdk_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The official SDK logs to ./agentbay.log by default: keep it out of the checkout."""
+    with pytest.MonkeyPatch.context() as patch:
+        log = tmp_path_factory.mktemp("official-sdk-log") / "agentbay.log"
+        patch.setenv("AGENTBAY_LOG_FILE", str(log))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _clean_agentbay_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in (

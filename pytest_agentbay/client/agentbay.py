@@ -172,8 +172,14 @@ class AsyncAgentBay(ClientBase[Async]):
     _driver_class = AsyncDriver
 
     async def close(self) -> None:
-        """Close pooled connections."""
+        """Close pooled connections (of this event loop, and of loops not running now)."""
         await self._driver.close()
+
+    def close_idle(self) -> None:
+        """Close the pooled connections of event loops that are not running, from outside any
+        loop (a synchronous fixture's teardown). The client keeps one pool per event loop it
+        is awaited in, so it can be shared between loops."""
+        self._driver.close_idle()
 
     async def __aenter__(self) -> AsyncAgentBay:
         return self

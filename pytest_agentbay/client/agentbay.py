@@ -172,14 +172,8 @@ class AsyncAgentBay(ClientBase[Async]):
     _driver_class = AsyncDriver
 
     async def close(self) -> None:
-        """Close pooled connections (of this event loop, and of loops not running now)."""
+        """Close pooled connections."""
         await self._driver.close()
-
-    def close_idle(self) -> None:
-        """Close the pooled connections of event loops that are not running, from outside any
-        loop (a synchronous fixture's teardown). The client keeps one pool per event loop it
-        is awaited in, so it can be shared between loops."""
-        self._driver.close_idle()
 
     async def __aenter__(self) -> AsyncAgentBay:
         return self
@@ -188,3 +182,10 @@ class AsyncAgentBay(ClientBase[Async]):
         self, *exc: type[BaseException] | BaseException | TracebackType | None
     ) -> None:
         await self.close()
+
+
+def close_idle(client: AsyncAgentBay) -> None:
+    """Close `client`'s pooled connections of event loops that are not running, from outside
+    any loop (a synchronous fixture's teardown). An `AsyncAgentBay` keeps one pool per event
+    loop it is awaited in, so it can be shared between loops."""
+    client._driver.close_idle()

@@ -77,7 +77,9 @@ def async_agentbay_client(request: pytest.FixtureRequest) -> Iterator[AsyncAgent
     _test_loop_first(request)
     client = backend.async_client(run.tracker.observe)
     yield client
-    client.close_idle()
+    from ..client.agentbay import close_idle
+
+    close_idle(client)
 
 
 @_fixture("agentbay_session_params")

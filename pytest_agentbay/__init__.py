@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from .client.session import Session
     from .clock import Clock, SystemClock, VirtualClock
     from .errors import AgentBayError, ApiError, ProtocolError, ThrottlingError, TransportError
+    from .local import LocalBackend, local_backend
     from .models.files import (
         BinaryFileContentResult,
         BoolResult,
@@ -43,10 +44,9 @@ if TYPE_CHECKING:
         SessionResumeResult,
         SessionSummary,
     )
-    from .protocol.calls import RetryPolicy
-    from .local import LocalBackend, local_backend
     from .plugin.control import EmulatorControl
     from .plugin.fixtures import Endpoint
+    from .protocol.calls import RetryPolicy
 
 # Every public name is imported on first use (PEP 562): pytest imports this package for the
 # plugin in every run, and a run without AgentBay tests must not pay for httpx and pydantic.

@@ -182,3 +182,10 @@ class AsyncAgentBay(ClientBase[Async]):
         self, *exc: type[BaseException] | BaseException | TracebackType | None
     ) -> None:
         await self.close()
+
+
+def close_idle(client: AsyncAgentBay) -> None:
+    """Close `client`'s pooled connections of event loops that are not running, from outside
+    any loop (a synchronous fixture's teardown). An `AsyncAgentBay` keeps one pool per event
+    loop it is awaited in, so it can be shared between loops."""
+    client._driver.close_idle()

@@ -8,8 +8,10 @@ driver performs effects with `httpx.Client` and `clock.sleep`; the async driver 
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import time
+import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
@@ -52,8 +54,6 @@ class _DriverBase:
     plugin uses it for statistics and failure reports).
     """
 
-    http: httpx.Client | httpx.AsyncClient
-
     def __init__(
         self,
         base_url: str,
@@ -67,9 +67,9 @@ class _DriverBase:
         self._api_key = api_key
         self.timeout_s = timeout_s
         self.clock = clock
+        self._transport = transport
         # Proxy variables would send loopback traffic (the local backend) to a proxy.
-        http_class = httpx.AsyncClient if isinstance(self, AsyncDriver) else httpx.Client
-        self.http = http_class(transport=transport, trust_env=not _is_loopback(base_url))
+        self._trust_env = not _is_loopback(base_url)
         install_log_filter()
 
     def __repr__(self) -> str:
@@ -99,7 +99,9 @@ class _DriverBase:
 class SyncDriver(_DriverBase):
     """Runs operations to completion, blocking."""
 
-    http: httpx.Client
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.http = httpx.Client(transport=self._transport, trust_env=self._trust_env)
 
     def run(self, op: Op[T]) -> T:
         outcome: Any = None
@@ -125,9 +127,28 @@ class SyncDriver(_DriverBase):
 
 
 class AsyncDriver(_DriverBase):
-    """Runs operations as coroutines."""
+    """Runs operations as coroutines, in whichever event loop awaits them.
 
-    http: httpx.AsyncClient
+    Connections belong to the loop that opened them, so the driver keeps one connection pool
+    per loop: a client made in one loop (a fixture's) also works in another (the test's), as
+    pytest-asyncio's loop scopes make happen.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The connection pool of the running event loop (made on first use in that loop)."""
+        loop = asyncio.get_running_loop()
+        pool = self._pools.get(loop)
+        if pool is None:
+            pool = httpx.AsyncClient(transport=self._transport, trust_env=self._trust_env)
+            self._pools[loop] = pool
+        return pool
 
     async def run(self, op: Op[T]) -> T:
         outcome: Any = None
@@ -151,7 +172,28 @@ class AsyncDriver(_DriverBase):
             return self.outcome(call, started, error)
 
     async def close(self) -> None:
-        await self.http.aclose()
+        """Close the running loop's pool, and those of loops that are not running now."""
+        current = self._pools.pop(asyncio.get_running_loop(), None)
+        if current is not None:
+            await current.aclose()
+        self.close_idle()
+
+    def close_idle(self) -> None:
+        """Close the pools of event loops that are open but not running (from outside any
+        loop, or from another one); forget those of closed loops, whose sockets died with
+        them. Pools of loops running now stay open; so do all open ones when called inside a
+        running loop (another loop cannot run from within it)."""
+        try:
+            asyncio.get_running_loop()
+            inside = True
+        except RuntimeError:
+            inside = False
+        for loop, pool in list(self._pools.items()):
+            if loop.is_closed():
+                del self._pools[loop]
+            elif not loop.is_running() and not inside:
+                del self._pools[loop]
+                loop.run_until_complete(pool.aclose())
 
 
 class Bound(Generic[M]):

@@ -12,16 +12,17 @@ import shutil
 from collections.abc import Generator, Iterable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ..redact import redact
-from .leases import USED_KEY
 from .options import setting
-from .run import Run, get_run
+from .run import Run, active_run
 from .scopes import NAMES
-from .tracker import Entry
+
+if TYPE_CHECKING:
+    from .tracker import Entry
 
 OUTPUT_KEY = pytest.StashKey["Path | None"]()
 FAILED_KEY = pytest.StashKey[bool]()  # a phase of the test failed (setup, call or teardown)
@@ -63,8 +64,8 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    run = get_run(item.config)
-    if run.backend is None:
+    run = active_run(item.config)
+    if run is None or run.backend is None:
         return report
     if report.failed:
         item.stash[FAILED_KEY] = True
@@ -91,6 +92,8 @@ def _finish(item: pytest.Item, report: pytest.TestReport, run: Run) -> None:
 
 def sessions_of(item: pytest.Item) -> list[dict[str, Any]]:
     """The sessions the test used: those made for it, then the wider-scoped ones it got."""
+    from .leases import USED_KEY  # the client with it: only in runs that use AgentBay
+
     made = [*item.stash.get(USED_KEY, [])]
     funcargs = getattr(item, "funcargs", None) or {}
     for name, value in funcargs.items():

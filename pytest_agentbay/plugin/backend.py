@@ -16,12 +16,9 @@ from ..client.drivers import Observer
 from ..env import api_key
 from ..redact import mask_key
 from .options import setting
+from .settings import NEEDS_AGENTBAY
 
 ENV_NAMES = ("AGENTBAY_ENDPOINT", "AGENTBAY_API_KEY", "AGENTBAY_REGION_ID")
-NEEDS_AGENTBAY = (
-    "needs AgentBay: run with `pytest --agentbay` (local backend, no key needed; the cloud "
-    "when AGENTBAY_API_KEY is set)"
-)
 LOCAL_KEY_PREFIX = "local-"  # the keys this plugin makes up for its local backend
 
 

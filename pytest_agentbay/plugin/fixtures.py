@@ -1,26 +1,30 @@
 """The plugin's fixtures: clients, sessions of every scope (sync and async), factories, control.
 
-Wider-scoped async sessions share the session, never a live async object: each test gets a
-fresh `AsyncAgentBay` in its own event loop, bound to the same session id. Each fixture's scope
-comes from the table in `scopes.py`; pytest loads this module as a plugin of its own.
+Every fixture is a plain (synchronous) pytest fixture, so that none is bound to an event loop:
+sessions of every scope are plain data, and the async client they are bound to keeps one
+connection pool per event loop. An async test can use any of them whatever loop scope
+pytest-asyncio gives it (function to session, by marker or ini) in strict and auto mode alike.
+Each fixture's scope comes from the table in `scopes.py`; pytest loads this module as a plugin
+of its own. The client is imported on first use, not when pytest loads the plugin.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, NamedTuple, TypeVar, cast
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
 import pytest
-import pytest_asyncio
 
-from ..client.agentbay import AgentBay, AsyncAgentBay
-from ..client.session import Session
-from ..models.modes import Async, Sync
-from .cassette_view import AgentBayCassette, cassette_of
-from .control import EmulatorControl
 from .run import get_run
 from .scopes import FIXTURES
+
+if TYPE_CHECKING:
+    from ..client.agentbay import AgentBay, AsyncAgentBay
+    from ..client.session import Session
+    from ..models.modes import Async, Sync
+    from .cassette_view import AgentBayCassette
+    from .control import EmulatorControl
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,10 +34,15 @@ def _fixture(name: str) -> Callable[[F], F]:
     return cast("Callable[[F], F]", pytest.fixture(scope=FIXTURES[name].scope, name=name))
 
 
-def _async_fixture(name: str) -> Callable[[F], F]:
-    """`pytest_asyncio.fixture` with the name and scope of `name`'s row in the table."""
-    decorator = pytest_asyncio.fixture(scope=FIXTURES[name].scope, name=name)
-    return cast("Callable[[F], F]", decorator)
+def _test_loop_first(request: pytest.FixtureRequest) -> None:
+    """Set up the event loop the test will run in before this fixture, so that it is still
+    open when this fixture's teardown closes the client's connections in it. (pytest-asyncio
+    1.x gives an async test the runner fixture of its loop scope; it would otherwise be set
+    up after, and closed before, the fixtures the test names.)"""
+    scope = getattr(request.node, "_loop_scope", None)
+    if isinstance(scope, str):  # (another pytest-asyncio: the loop is its own business)
+        with contextlib.suppress(pytest.FixtureLookupError):
+            request.getfixturevalue(f"_{scope}_scoped_runner")
 
 
 class Endpoint(NamedTuple):
@@ -60,13 +69,18 @@ def agentbay_client(pytestconfig: pytest.Config) -> AgentBay:
     return get_run(pytestconfig).leases.client
 
 
-@_async_fixture("async_agentbay_client")
-async def async_agentbay_client(pytestconfig: pytest.Config) -> AsyncIterator[AsyncAgentBay]:
-    """An `AsyncAgentBay` client bound to the run's backend, one per test (its event loop)."""
-    run = get_run(pytestconfig)
-    client = run.require_backend().async_client(run.tracker.observe)
-    async with client:
-        yield client
+@_fixture("async_agentbay_client")
+def async_agentbay_client(request: pytest.FixtureRequest) -> Iterator[AsyncAgentBay]:
+    """An `AsyncAgentBay` client bound to the run's backend, one per test. It works in any
+    event loop (one connection pool per loop), whatever pytest-asyncio's loop scope."""
+    run = get_run(request.config)
+    backend = run.require_backend()
+    _test_loop_first(request)
+    client = backend.async_client(run.tracker.observe)
+    yield client
+    from ..client.agentbay import close_idle
+
+    close_idle(client)
 
 
 @_fixture("agentbay_session_params")
@@ -104,35 +118,27 @@ agentbay_shared_session = _sync_session(
 )
 
 
-@_async_fixture("async_agentbay_session")
-async def async_agentbay_session(
+@_fixture("async_agentbay_session")
+def async_agentbay_session(
     request: pytest.FixtureRequest,
     async_agentbay_client: AsyncAgentBay,
     agentbay_session_params: Any,
-) -> AsyncIterator[Session[Async]]:
-    """An async session for this test, created and deleted in the test's event loop."""
+) -> Iterator[Session[Async]]:
+    """An async session for this test, deleted when it ends; usable in any event loop."""
     leases = get_run(request.config).leases
-    base = agentbay_session_params
-    session = await leases.acreate(async_agentbay_client, request.node, base)
-    try:
-        yield session
-    finally:
-        if not leases.keep(session.session_id, request.node):
-            try:
-                leases.before_delete(session, request.node, sync_view=True)
-            finally:
-                leases.deleted(session.session_id, await async_agentbay_client.delete(session))
+    with leases.lease(request.node, agentbay_session_params) as session:
+        yield async_agentbay_client.session(session.data)
 
 
 def _async_view(name: str, sync_name: str, doc: str) -> Any:
-    async def fixture(
+    def fixture(
         request: pytest.FixtureRequest, async_agentbay_client: AsyncAgentBay
     ) -> Session[Async]:
         shared: Session[Sync] = request.getfixturevalue(sync_name)
-        return async_agentbay_client.session(shared.data)
+        return async_agentbay_client.session(shared.data)  # plain data: any loop may use it
 
     fixture.__doc__ = doc  # before decorating: `pytest --fixtures` reads the function's
-    return _async_fixture(name)(fixture)
+    return _fixture(name)(fixture)
 
 
 async_agentbay_class_session = _async_view(
@@ -176,14 +182,14 @@ def agentbay_session_factory(
         leases.delete_all([s.session_id for s in doomed])
 
 
-@_async_fixture("async_agentbay_session_factory")
-async def async_agentbay_session_factory(
+@_fixture("async_agentbay_session_factory")
+def async_agentbay_session_factory(
     request: pytest.FixtureRequest,
     async_agentbay_client: AsyncAgentBay,
     agentbay_session_params: Any,
-) -> AsyncIterator[Callable[..., Any]]:
-    """`await factory(image=..., **params)` creates async sessions; all are deleted,
-    concurrently, when the test ends."""
+) -> Iterator[Callable[..., Any]]:
+    """`await factory(image=..., **params)` creates async sessions in the test's event loop;
+    all are deleted, concurrently, when the test ends."""
     leases = get_run(request.config).leases
     made: list[Session[Async]] = []
 
@@ -199,9 +205,7 @@ async def async_agentbay_session_factory(
         for session in doomed:
             leases.before_delete(session, request.node, sync_view=True)
     finally:
-        results = await asyncio.gather(*(async_agentbay_client.delete(s) for s in doomed))
-    for session, result in zip(doomed, results, strict=True):
-        leases.deleted(session.session_id, result)
+        leases.delete_all([s.session_id for s in doomed])
 
 
 def _image(overrides: dict[str, Any]) -> dict[str, Any]:
@@ -214,6 +218,8 @@ def _image(overrides: dict[str, Any]) -> dict[str, Any]:
 def agentbay_emulator(pytestconfig: pytest.Config) -> Iterator[EmulatorControl]:
     """Control of the local backend (latency, faults, quota, scripted agent results), reset
     after the test. Skips on other backends."""
+    from .control import EmulatorControl
+
     backend = get_run(pytestconfig).require_backend()
     if backend.kind != "local":
         pytest.skip(f"agentbay_emulator needs the local backend; this run uses {backend.kind}")
@@ -230,4 +236,6 @@ def agentbay_cassette(pytestconfig: pytest.Config) -> AgentBayCassette:
     """The test's cassette: `mode`, `replaying`, `recording`, `path`, `interactions`,
     `played`, `unplayed()`, `assert_all_played()`, and `volatile(...)` to declare request parts
     that differ on every run. Mode "off" in a run without cassettes."""
+    from .cassette_view import cassette_of
+
     return cassette_of(pytestconfig)

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from pydantic import ValidationError
 
-from ..models.params import CreateSessionParams
 from .options import merged_labels, setting
+
+if TYPE_CHECKING:
+    from ..models.params import CreateSessionParams
 
 MARKER = "agentbay"
 MARKER_HELP = (
     "agentbay(image=..., labels={...}, **CreateSessionParams fields): the image, labels and "
     "settings of the sessions this test, class or module uses"
 )
-FIELDS = set(CreateSessionParams.model_fields) | {"image"}
+
+
+def _fields() -> set[str]:
+    """The marker's arguments (imported on first use: runs without AgentBay tests never pay
+    for pydantic)."""
+    from ..models.params import CreateSessionParams
+
+    return set(CreateSessionParams.model_fields) | {"image"}
 
 
 def _marker_kwargs(node: pytest.Item | pytest.Collector) -> list[dict[str, Any]]:
@@ -33,12 +41,17 @@ def _marker_kwargs(node: pytest.Item | pytest.Collector) -> list[dict[str, Any]]
 
 def validate(item: pytest.Item) -> None:
     """UsageError naming the test and argument when a marker in reach is malformed."""
+    from pydantic import ValidationError
+
+    from ..models.params import CreateSessionParams
+
+    fields = _fields()
     for kwargs in _marker_kwargs(item):
-        unknown = sorted(set(kwargs) - FIELDS)
+        unknown = sorted(set(kwargs) - fields)
         if unknown:
             raise pytest.UsageError(
                 f"{item.nodeid}: unknown @pytest.mark.agentbay argument {unknown[0]!r}; "
-                f"known: {', '.join(sorted(FIELDS))}"
+                f"known: {', '.join(sorted(fields))}"
             )
         try:
             CreateSessionParams(**_renamed(kwargs))
@@ -68,6 +81,8 @@ def session_params(
     """Parameters for a session serving `node`: `base` (the `agentbay_session_params` fixture's
     fields) first, then the markers, the closest winning for each field; labels merge key by
     key; the image follows the settings precedence, and `tags` are added last."""
+    from ..models.params import CreateSessionParams
+
     fields: dict[str, Any] = dict(base or {})
     labels: dict[str, str] = dict(fields.pop("labels", None) or {})
     for kwargs in reversed(_marker_kwargs(node)):  # farthest first, so closer ones overwrite

@@ -13,13 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
-from ..models.params import CreateSessionParams
 from .scopes import FIXTURES, owner_node
 
 PARAMS_FIXTURE = "agentbay_session_params"
-FIELDS = set(CreateSessionParams.model_fields) | {"image"}
 WIDE = frozenset(n for n, u in FIXTURES.items() if u.owner not in (None, "test"))
 SCOPE_RANK = {"function": 0, "class": 1, "module": 2, "package": 3, "session": 4}
 HINT = (
@@ -95,6 +92,11 @@ def _where(fixturedef: Any) -> str:
 
 def fields(value: Any) -> dict[str, Any]:
     """The fixture's value as marker-style fields; pytest.fail naming the problem otherwise."""
+    from pydantic import ValidationError  # here: runs without AgentBay never load pydantic
+
+    from ..models.params import CreateSessionParams
+
+    known = set(CreateSessionParams.model_fields) | {"image"}
     if value is None:
         return {}
     if isinstance(value, CreateSessionParams):
@@ -105,11 +107,11 @@ def fields(value: Any) -> dict[str, Any]:
             f"got {type(value).__name__}",
             pytrace=False,
         )
-    unknown = sorted(set(value) - FIELDS)
+    unknown = sorted(set(value) - known)
     if unknown:
         pytest.fail(
             f"agentbay_session_params: unknown key {unknown[0]!r}; "
-            f"known: {', '.join(sorted(FIELDS))}",
+            f"known: {', '.join(sorted(known))}",
             pytrace=False,
         )
     renamed = dict(value)

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from . import options, recording
-from .backend import NEEDS_AGENTBAY
-from .leases import FAILED_KEY, USED_KEY
+# Only what registering options, markers and fixtures needs: the client, the backends, pydantic
+# and the cassette machinery are imported on first real use (see run.py), so that a pytest run
+# without AgentBay tests pays nothing for this plugin.
+from . import options
 from .markers import MARKER, MARKER_HELP, validate
-from .planner import plan_of
-from .reap import reap
-from .run import RUN_KEY, get_run, start_run
+from .run import RUN_KEY, SETTINGS_KEY, active_run, start_run
 from .scopes import NAMES
+from .settings import NEEDS_AGENTBAY, Settings, read_settings
 
 pytest_plugins = [  # plugins of their own: fixtures, what teams customise, CI reports
     "pytest_agentbay.plugin.fixtures",
@@ -32,36 +32,49 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)  # "agentbay(...): ..." like pytest's own
-    run = config.stash[RUN_KEY] = start_run(config)
+    settings = config.stash[SETTINGS_KEY] = read_settings(config)
+    if not settings.active:  # no run state: nothing is imported, started or created
+        return
+    run = config.stash[RUN_KEY] = start_run(config, settings)
     if config.pluginmanager.hasplugin("xdist") and run.settings.reap:
         config.option.dist = "no"  # one process reaps: xdist (configured after us) starts none
     elif config.pluginmanager.hasplugin("xdist"):
         from .xdist import XdistHooks
 
         config.pluginmanager.register(XdistHooks(run), "agentbay-xdist")
+    from . import recording
+
     recording.configure(config, run)  # cassettes: record in live runs, replay without
+
+
+def _settings(config: pytest.Config) -> Settings:
+    return config.stash[SETTINGS_KEY]
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection(session: pytest.Session) -> bool | None:
     """--agentbay-reap collects nothing: the run reaps instead of running tests."""
-    return True if get_run(session.config).settings.reap else None
+    return True if _settings(session.config).reap else None
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtestloop(session: pytest.Session) -> bool | None:
     """--agentbay-reap: delete this plugin's old sessions, in place of the test loop."""
-    if not get_run(session.config).settings.reap:
+    if not _settings(session.config).reap:
         return None
+    from .reap import reap
+
     session.config.stash[REAPED_KEY] = reap(session.config)
     return True
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    run = get_run(config)
-    if run.settings.reap:
+    settings, run = _settings(config), active_run(config)
+    if settings.reap:
         return ["agentbay: reaping old sessions (no tests run)"]
-    if run.backend is None:
+    if settings.discovery and (settings.live or settings.cassettes is not None):
+        return ["agentbay: listing tests only (no backend started, no session created)"]
+    if run is None or run.backend is None:
         return ["agentbay: off (tests that need AgentBay are skipped; run with --agentbay)"]
     image = options.setting(config, "agentbay_image")
     return [f"agentbay: {run.backend.describe()}, default image: {image}"]
@@ -69,7 +82,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark tests that use AgentBay, check their markers, and skip them without --agentbay."""
-    run = get_run(config)
+    settings, run = _settings(config), active_run(config)
     skip = pytest.mark.skip(reason=NEEDS_AGENTBAY)
     for item in items:
         uses = NAMES.intersection(getattr(item, "fixturenames", ()))
@@ -78,10 +91,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         validate(item)
         if uses and item.get_closest_marker(MARKER) is None:
             item.add_marker(MARKER)
-        if not run.settings.enabled:
+        if not settings.enabled:
             item.add_marker(skip)
     config.stash[VALIDATED_KEY] = True
-    if run.settings.is_worker and run.settings.enabled:  # for the controller's scheduler
+    if run is not None and settings.is_worker and settings.enabled:  # for the scheduler
         from .xdist import groups_of
 
         run.fleet.write_groups(run.tracker.worker, groups_of(items))
@@ -90,10 +103,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.hookimpl(tryfirst=True)  # before xdist tells the controller collection is done
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Plan the sessions the collected tests need, to create them ahead of time."""
-    run = get_run(session.config)
-    # pytest calls this hook even when collection failed (a malformed marker): plan nothing then
+    run = active_run(session.config)
+    if run is None:  # listing tests only (--collect-only, --setup-plan), or AgentBay unused
+        return
     settings = run.settings
+    # pytest calls this hook even when collection failed (a malformed marker): plan nothing then
     if settings.plans and session.config.stash.get(VALIDATED_KEY, False):
+        from .planner import plan_of
+
         by_size = settings.is_worker and settings.shard
         plan = plan_of(session.items, run.leases.plan_params, by_size)
         if settings.is_worker:
@@ -103,9 +120,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    run = get_run(item.config)
+    run = active_run(item.config)
+    if run is None:
+        return
     run.tracker.current = item.nodeid
     if run.backend is not None and item.get_closest_marker(MARKER) is not None:
+        from . import recording
+
         recording.keep_apart(item.config)  # out of pytest-recording's cassettes
 
 
@@ -114,9 +135,11 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    run = get_run(item.config)
-    if run.backend is None:
+    run = active_run(item.config)
+    if run is None or run.backend is None:
         return report
+    from .leases import FAILED_KEY, USED_KEY
+
     sessions = [
         value
         for name, value in getattr(item, "funcargs", {}).items()
@@ -147,16 +170,20 @@ def pytest_runtest_makereport(
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """After every fixture's teardown: delete whatever this process left alive."""
-    run = get_run(session.config)
     if REAPED_KEY in session.config.stash:  # the reap's outcome, not "no tests collected"
         session.exitstatus = session.config.stash[REAPED_KEY]
+    run = active_run(session.config)
+    if run is None:
+        return
     run.leaked = run.leases.sweep()
     if run.settings.is_worker:
         session.config.workeroutput["agentbay_stats"] = asdict(run.tracker.stats)  # type: ignore[attr-defined]
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    run = get_run(config)
+    run = active_run(config)
+    if run is None:
+        return
     stats = run.tracker.stats
     if run.backend is None or not (stats.created or stats.reused or run.leaked or run.crashed):
         return
@@ -178,5 +205,6 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if RUN_KEY in config.stash:
-        get_run(config).close()
+    run = active_run(config)
+    if run is not None:
+        run.close()

@@ -1,20 +1,25 @@
 """The run's AgentBay state: its frozen settings, backend, tracker and fleet, and the leases
-of the sessions this process has live. Built once at configure time by `start_run`."""
+of the sessions this process has live. Built once at configure time by `start_run`, and only
+in runs that use AgentBay: this module imports the client and the backends on that first use,
+so that a pytest run without AgentBay pays for none of them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pytest
 
-from .backend import Backend, choose, required
-from .fleet import Fleet
-from .leases import Leases
-from .replay import ReplayBackend
-from .settings import Settings, read_settings
-from .tracker import Tracker
+from .settings import NEEDS_AGENTBAY, Settings
+
+if TYPE_CHECKING:
+    from .backend import Backend
+    from .fleet import Fleet
+    from .leases import Leases
+    from .tracker import Tracker
 
 RUN_KEY = pytest.StashKey["Run"]()
+SETTINGS_KEY = pytest.StashKey[Settings]()
 
 
 @dataclass
@@ -32,6 +37,8 @@ class Run:
 
     def require_backend(self) -> Backend:
         """The backend, or a skip that says how to run AgentBay tests."""
+        from .backend import required
+
         return required(self.backend)
 
     def close(self) -> None:
@@ -43,9 +50,14 @@ class Run:
             self.fleet.remove()
 
 
-def start_run(config: pytest.Config) -> Run:
-    """Read the settings, and reach (or start) the backend they ask for."""
-    settings = read_settings(config)
+def start_run(config: pytest.Config, settings: Settings) -> Run:
+    """Reach (or start) the backend `settings` ask for, with the state that goes with it."""
+    from .backend import choose
+    from .fleet import Fleet
+    from .leases import Leases
+    from .replay import ReplayBackend
+    from .tracker import Tracker
+
     tracker = Tracker(settings.worker, settings.run_id)
     backend: Backend | None = None
     if settings.replaying and settings.cassettes is not None:
@@ -58,6 +70,15 @@ def start_run(config: pytest.Config) -> Run:
     return Run(config, settings, tracker, fleet, backend, leases)
 
 
+def active_run(config: pytest.Config) -> Run | None:
+    """The run state of `config`; None in a run that does not use AgentBay."""
+    return config.stash.get(RUN_KEY, None)
+
+
 def get_run(config: pytest.Config) -> Run:
-    """The run state of `config`."""
-    return config.stash[RUN_KEY]
+    """The run state of `config`, or a skip that says how to run AgentBay tests (a fixture
+    requested in a run that does not use AgentBay)."""
+    run = config.stash.get(RUN_KEY, None)
+    if run is None:
+        pytest.skip(NEEDS_AGENTBAY)
+    return run

@@ -32,8 +32,8 @@ FIXTURES: dict[str, Use] = {
     "agentbay_class_session": Use("class", "class", ahead=True),
     "agentbay_module_session": Use("module", "module", ahead=True),
     "agentbay_shared_session": Use("session", "run"),  # one for all xdist workers: not planned
-    "async_agentbay_session": Use("function", "test"),  # made in the test's own event loop
-    # Async views of the wider sessions: per test (event loop), the sync session underneath.
+    "async_agentbay_session": Use("function", "test", ahead=True),
+    # Async views of the wider sessions: per test, the sync session's data on the test's client.
     "async_agentbay_class_session": Use("function", "class", ahead=True),
     "async_agentbay_module_session": Use("function", "module", ahead=True),
     "async_agentbay_shared_session": Use("function", "run"),

@@ -11,6 +11,11 @@ import pytest
 
 from .options import merged_labels, setting
 
+NEEDS_AGENTBAY = (
+    "needs AgentBay: run with `pytest --agentbay` (local backend, no key needed; the cloud "
+    "when AGENTBAY_API_KEY is set)"
+)
+
 
 @dataclass(frozen=True)
 class Cassettes:
@@ -41,6 +46,14 @@ class Settings:
     fleet_dir: str | None  # given by the xdist controller; None: this process owns the fleet
     uses_xdist: bool
     cassettes: Cassettes | None  # None: no cassettes
+    discovery: bool = False  # --collect-only / --setup-plan: tests are listed, never run
+
+    @property
+    def active(self) -> bool:
+        """Whether the run needs a backend, cassettes or a fleet at all. A run that is not
+        active (no --agentbay, no cassettes, or only listing tests) builds no run state and
+        imports no client: it costs nothing."""
+        return self.reap or (not self.discovery and (self.live or self.cassettes is not None))
 
     @property
     def is_worker(self) -> bool:
@@ -89,6 +102,7 @@ def read_settings(config: pytest.Config) -> Settings:
         fleet_dir=workerinput.get("agentbay_fleet"),
         uses_xdist=bool(workerinput) or bool(getattr(config.option, "numprocesses", None)),
         cassettes=None if reap else _cassettes(config, live),
+        discovery=bool(config.getoption("collectonly") or config.getoption("setupplan")),
     )
 
 

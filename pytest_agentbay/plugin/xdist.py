@@ -25,22 +25,61 @@ def groups_of(items: list[pytest.Item]) -> dict[str, str]:
     return groups
 
 
+MAX_BATCH = 25  # tests that share no session go to a worker this many at a time, at most
+BATCH = "agentbay-batch:"  # unit names of such batches (never a node id: no "::")
+
+
 def make_scheduler_class() -> type:
-    """A LoadScope scheduler whose scopes are our session groups (single tests otherwise)."""
+    """A LoadScope scheduler whose units are our session groups, and batches of the other tests;
+    its bookkeeping costs O(1) per finished test (LoadScope's grows with the tests run)."""
     from xdist.scheduler import LoadScopeScheduling
 
     class SessionScheduling(LoadScopeScheduling):  # type: ignore[misc]
-        """Tests sharing a class/module session form one unit of work; others balance alone."""
+        """Tests sharing a class/module session form one unit of work; the others go in small
+        batches, as xdist's `load` sends them."""
 
-        def __init__(self, config: pytest.Config, log: Any = None, fleet: Fleet | None = None):
+        def __init__(self, config: pytest.Config, log: Any, groups: dict[str, str]) -> None:
             super().__init__(config, log)
-            self.fleet = fleet
-            self.groups: dict[str, str] | None = None
+            self.units = dict(groups)  # node id -> its unit
+            self.left: dict[str, int] = {}  # unit -> its tests not finished yet
+            self.index: dict[Any, dict[str, int]] = {}  # worker -> node id -> its index
 
         def _split_scope(self, nodeid: str) -> str:
-            if self.groups is None:
-                self.groups = self.fleet.read_groups() if self.fleet else {}
-            return self.groups.get(nodeid, nodeid)
+            return self.units.get(nodeid, nodeid)
+
+        def schedule(self) -> None:
+            if self.collection is None and self.registered_collections:
+                self._batch(next(iter(self.registered_collections.values())))
+            super().schedule()
+
+        def _batch(self, collection: list[str]) -> None:
+            alone = [nodeid for nodeid in collection if nodeid not in self.units]
+            size = max(1, min(MAX_BATCH, len(alone) // (4 * max(1, len(self.nodes)))))
+            for position, nodeid in enumerate(alone):
+                self.units[nodeid] = f"{BATCH}{position // size}"
+
+        def _assign_work_unit(self, node: Any) -> None:
+            scope, unit = self.workqueue.popitem(last=False)
+            self.assigned_work.setdefault(node, {})[scope] = unit
+            todo = [nodeid for nodeid, done in unit.items() if not done]
+            self.left[scope] = len(todo)
+            if node not in self.index:
+                self.index[node] = {n: i for i, n in enumerate(self.registered_collections[node])}
+            node.send_runtest_some([self.index[node][nodeid] for nodeid in todo])
+
+        def mark_test_complete(self, node: Any, item_index: int, duration: float = 0) -> None:
+            nodeid = self.registered_collections[node][item_index]
+            scope = self._split_scope(nodeid)
+            unit = self.assigned_work[node][scope]
+            if not unit[nodeid]:
+                unit[nodeid] = True
+                self.left[scope] -= 1
+            if not self.left[scope]:  # finished units leave the books: counts stay small
+                del self.assigned_work[node][scope]
+            self._reschedule(node)
+
+        def _pending_of(self, workload: dict[str, dict[str, bool]]) -> int:
+            return sum(self.left.get(scope, 0) for scope in workload)
 
         def remove_node(self, node: Any) -> str | None:
             """As LoadScope's, but the test that crashed a worker is reported, not run again
@@ -61,6 +100,82 @@ def make_scheduler_class() -> type:
     return SessionScheduling
 
 
+class AgentBayScheduling:
+    """xdist's own `load` scheduler, unless a collected test uses a class or module session
+    that must stay on one worker: then `SessionScheduling`. The choice waits for the workers'
+    collections (the controller collects nothing), so until then nodes and collections are
+    only remembered; afterwards every call goes to the chosen scheduler."""
+
+    def __init__(self, config: pytest.Config, log: Any, fleet: Fleet) -> None:
+        from xdist.workermanage import parse_tx_spec_config
+
+        self.config, self.log, self.fleet = config, log, fleet
+        self.numnodes = len(parse_tx_spec_config(config))
+        self.waiting: list[Any] = []  # nodes, before the choice
+        self.collections: dict[Any, list[str]] = {}
+        self.chosen: Any = None
+
+    @property
+    def nodes(self) -> list[Any]:
+        return self.chosen.nodes if self.chosen else list(self.waiting)
+
+    @property
+    def collection_is_completed(self) -> bool:
+        if self.chosen:
+            return self.chosen.collection_is_completed  # type: ignore[no-any-return]
+        return len(self.collections) >= self.numnodes
+
+    @property
+    def tests_finished(self) -> bool:
+        return bool(self.chosen and self.chosen.tests_finished)
+
+    @property
+    def has_pending(self) -> bool:
+        return bool(self.chosen and self.chosen.has_pending)
+
+    def add_node(self, node: Any) -> None:
+        self.chosen.add_node(node) if self.chosen else self.waiting.append(node)
+
+    def add_node_collection(self, node: Any, collection: Any) -> None:
+        if self.chosen:
+            self.chosen.add_node_collection(node, collection)
+        else:
+            self.collections[node] = list(collection)
+
+    def remove_node(self, node: Any) -> str | None:
+        if self.chosen:
+            return self.chosen.remove_node(node)  # type: ignore[no-any-return]
+        self.waiting.remove(node)
+        self.collections.pop(node, None)
+        return None
+
+    def schedule(self) -> None:
+        if self.chosen is None:
+            self.chosen = self._choose()
+        self.chosen.schedule()
+
+    def _choose(self) -> Any:
+        from xdist.scheduler import LoadScheduling
+
+        groups = self.fleet.read_groups()
+        chosen = make_scheduler_class()(self.config, self.log, groups) if groups else None
+        chosen = chosen or LoadScheduling(self.config, self.log)
+        for node in self.waiting:
+            chosen.add_node(node)
+        for node, collection in self.collections.items():
+            chosen.add_node_collection(node, collection)
+        return chosen
+
+    def mark_test_complete(self, node: Any, item_index: int, duration: float = 0) -> None:
+        self.chosen.mark_test_complete(node, item_index, duration)
+
+    def mark_test_pending(self, item: str) -> None:
+        self.chosen.mark_test_pending(item)
+
+    def remove_pending_tests_from_node(self, node: Any, indices: Any) -> None:
+        self.chosen.remove_pending_tests_from_node(node, indices)
+
+
 class XdistHooks:
     """Controller-side and worker-side hooks; `Run` holds the state they share."""
 
@@ -77,7 +192,7 @@ class XdistHooks:
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
         """Shard by session unless turned off or another --dist mode was asked for."""
         if self.run.settings.shard and config.getoption("dist") == "load":
-            return make_scheduler_class()(config, log, self.run.fleet)
+            return AgentBayScheduling(config, log, self.run.fleet)
         return None
 
     def pytest_xdist_node_collection_finished(self, node: Any, ids: Any) -> None:

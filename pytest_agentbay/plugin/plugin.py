@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Generator
 from dataclasses import asdict
 from typing import Any
@@ -16,10 +17,12 @@ from .planner import plan_of
 from .reap import reap
 from .run import RUN_KEY, get_run, start_run
 from .scopes import NAMES
+from .signals import Signals
 
 pytest_plugins = ["pytest_agentbay.plugin.fixtures"]  # the fixtures: a plugin of their own
 VALIDATED_KEY = pytest.StashKey[bool]()  # every collected test's markers were checked
 REAPED_KEY = pytest.StashKey[int]()  # --agentbay-reap: its exit code
+SIGNALS_KEY = pytest.StashKey[Signals]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -36,6 +39,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
         config.pluginmanager.register(XdistHooks(run), "agentbay-xdist")
     recording.configure(config, run)  # cassettes: record in live runs, replay without
+    if run.backend is not None and run.settings.live:  # sessions to clean up on SIGTERM
+        signals = config.stash[SIGNALS_KEY] = Signals(run)
+        signals.install()
+        config.pluginmanager.register(signals, "agentbay-signals")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -144,6 +151,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if REAPED_KEY in session.config.stash:  # the reap's outcome, not "no tests collected"
         session.exitstatus = session.config.stash[REAPED_KEY]
     run.leaked = run.leases.sweep()
+    signals = session.config.stash.get(SIGNALS_KEY, None)
+    if signals is not None and signals.exit_status is not None:
+        session.exitstatus = signals.exit_status  # as shells report a process a signal ended
     if run.settings.is_worker:
         session.config.workeroutput["agentbay_stats"] = asdict(run.tracker.stats)  # type: ignore[attr-defined]
 
@@ -151,9 +161,25 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     run = get_run(config)
     stats = run.tracker.stats
-    if run.backend is None or not (stats.created or stats.reused or run.leaked or run.crashed):
+    signals = config.stash.get(SIGNALS_KEY, None)
+    stopped = signals.received if signals is not None else 0
+    orphans = run.tracker.orphans
+    if run.backend is None or not (
+        stats.created or stats.reused or run.leaked or run.crashed or stopped or orphans
+    ):
         return
     terminalreporter.section("agentbay")
+    if stopped:
+        name = signal.Signals(stopped).name
+        terminalreporter.write_line(
+            f"{name} received: stopped starting tests, deleted the sessions the run held "
+            f"(exit status {128 + stopped})"
+        )
+    for session_id in orphans:
+        terminalreporter.write_line(
+            f"orphan session {session_id} (its create's reply was lost): found by its labels "
+            "and deleted"
+        )
     for line in run.tracker.stats.lines():
         terminalreporter.write_line(line)
     for session_id in run.leaked:
@@ -171,5 +197,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    if SIGNALS_KEY in config.stash:
+        config.stash[SIGNALS_KEY].restore()
     if RUN_KEY in config.stash:
         get_run(config).close()

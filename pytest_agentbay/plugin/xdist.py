@@ -70,6 +70,7 @@ class XdistHooks:
     def pytest_configure_node(self, node: Any) -> None:
         """Workers (replacements of crashed ones too) reach this run's backend and fleet."""
         node.workerinput["agentbay_run_id"] = self.run.tracker.run_id
+        node.workerinput["agentbay_shard_id"] = self.run.tracker.shard_id
         node.workerinput["agentbay_fleet"] = str(self.run.fleet.path)
         if self.run.backend is not None:
             node.workerinput["agentbay_backend"] = self.run.backend.shared()
@@ -89,7 +90,8 @@ class XdistHooks:
         stats = getattr(node, "workeroutput", {}).get("agentbay_stats")
         if stats:
             self.run.tracker.stats.merge(stats)
+        worker = node.workerinput["workerid"]
+        self.run.fleet.unregister_pid(worker)  # its id may be another process's next
         if error is not None and self.run.backend is not None:
-            worker = node.workerinput["workerid"]
             deleted = self.run.leases.sweep(worker=worker)
             self.run.crashed[worker] = deleted

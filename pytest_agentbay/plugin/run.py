@@ -46,7 +46,7 @@ class Run:
 def start_run(config: pytest.Config) -> Run:
     """Read the settings, and reach (or start) the backend they ask for."""
     settings = read_settings(config)
-    tracker = Tracker(settings.worker, settings.run_id)
+    tracker = Tracker(settings.worker, settings.run_id, settings.shard_id)
     backend: Backend | None = None
     if settings.replaying and settings.cassettes is not None:
         backend = ReplayBackend.create(settings.cassettes.label)

@@ -146,8 +146,14 @@ def claim(leases: Leases, node: Node, params: CreateSessionParams) -> Any:
             return None
         except FileNotFoundError:
             pass
-        if not slot.with_suffix(".pending").exists() or time.monotonic() > deadline:
+        if time.monotonic() > deadline:
             return None
+        if not slot.with_suffix(".pending").exists():
+            # the creator writes .json before it removes .pending: between our two looks it
+            # may have done both, so look at .json again before creating one of our own
+            if not slot.with_suffix(".json").exists():
+                return None
+            break
         time.sleep(0.01)
     try:
         taken = slot.with_suffix(".json").rename(slot.with_suffix(".claimed"))

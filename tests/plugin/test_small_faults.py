@@ -10,7 +10,7 @@ import pytest
 
 from pytest_agentbay.redact import mask_key, redact
 
-from .conftest import QUIET, Backend, run, run_subprocess
+from .conftest import QUIET, Backend, run
 
 
 def test_a_failed_tests_report_lists_only_its_own_calls(

@@ -68,7 +68,9 @@ class Backend:
             )
         return (
             f"AgentBay(cfg=Config({self.endpoint!r})).get({session_id!r}) with your "
-            f"AGENTBAY_API_KEY; delete it when done (or run pytest --agentbay-reap)"
+            f"AGENTBAY_API_KEY; delete it when done (or run pytest --agentbay-reap "
+            f"--agentbay-reap-age=0; the service releases it after --agentbay-session-expiry "
+            f"idle seconds)"
         )
 
     def shared(self) -> dict[str, Any]:

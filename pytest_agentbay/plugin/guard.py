@@ -4,10 +4,11 @@ errors retried with backoff and jitter up to that deadline, and creates in fligh
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,16 @@ Result = SessionResult[Any]
 def jittered(base: float, attempt: int, cap: float) -> float:
     """Exponential backoff with full jitter: processes that failed together retry apart."""
     return random.uniform(0.0, min(cap, base * 2**attempt))
+
+
+def pauses(seconds: float) -> Iterator[float]:
+    """Pauses before each retry of a create refused for quota, until `seconds` have passed."""
+    deadline = time.monotonic() + seconds
+    for attempt in itertools.count():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        yield min(left, jittered(0.5, attempt, 8.0))
 
 
 def is_quota_error(result: Result) -> bool:

@@ -22,7 +22,7 @@ from ..models.params import CreateSessionParams
 from ..models.results import DeleteResult, SessionData, SessionResult
 from .backend import Backend, required
 from .fleet import Fleet, Slot, SlotTimeout
-from .guard import InFlight, is_quota_error, jittered
+from .guard import InFlight, is_quota_error, pauses
 from .heartbeat import PROMISE, Heartbeat
 from .markers import session_params
 from .planner import Planner, claim
@@ -222,36 +222,41 @@ class Leases:
     def _send(self, params: CreateSessionParams) -> SessionResult[Any]:
         """Create; the service's quota errors are retried with backoff and jitter up to the
         quota deadline (shards on other machines share the account's quota)."""
-        deadline = time.monotonic() + self.settings.quota_timeout
-        attempt = 0
+        retries = pauses(self.settings.quota_timeout)
         while True:
-            self.inflight.begin()
-            result = None
-            try:
-                result = self.client.create(params)
-            finally:
-                self._created(params, result)
-            left = deadline - time.monotonic()
-            if not is_quota_error(result) or left <= 0:
-                return result
-            time.sleep(min(left, jittered(0.5, attempt, 8.0)))
-            attempt += 1
+            with self._flight(params) as got:
+                got.append(self.client.create(params))
+            if (pause := self._retry(got, retries)) is None:
+                return got[0]  # type: ignore[no-any-return]
+            time.sleep(pause)
 
     async def _asend(self, client: AsyncAgentBay, params: CreateSessionParams) -> Any:
-        deadline = time.monotonic() + self.settings.quota_timeout
-        attempt = 0
+        retries = pauses(self.settings.quota_timeout)
         while True:
-            self.inflight.begin()
-            result = None
-            try:
-                result = await client.create(params)
-            finally:
-                self._created(params, result)
-            left = deadline - time.monotonic()
-            if not is_quota_error(result) or left <= 0:
-                return result
-            await asyncio.sleep(min(left, jittered(0.5, attempt, 8.0)))
-            attempt += 1
+            got = await self._aonce(client, params)
+            if (pause := self._retry(got, retries)) is None:
+                return got[0]
+            await asyncio.sleep(pause)
+
+    async def _aonce(self, client: AsyncAgentBay, params: CreateSessionParams) -> list[Any]:
+        with self._flight(params) as got:
+            got.append(await client.create(params))
+        return got
+
+    def _retry(self, got: list[Any], retries: Iterator[float]) -> float | None:
+        """The pause before trying again after a quota error; None: the result stands."""
+        return next(retries, None) if is_quota_error(got[0]) else None
+
+    @contextmanager
+    def _flight(self, params: CreateSessionParams) -> Iterator[list[Any]]:
+        """A create under way: counted (the sweep waits for it) and, if its reply is lost,
+        its session looked for by its labels."""
+        self.inflight.begin()
+        got: list[Any] = []
+        try:
+            yield got
+        finally:
+            self._created(params, got[0] if got else None)
 
     def _created(self, params: CreateSessionParams, result: SessionResult[Any] | None) -> None:
         """A create ended; if its reply was lost, its session may exist: look for it now (the

@@ -123,6 +123,21 @@ class Fleet:
         marker.touch()
         return marker
 
+    # -- worker figures (read when a worker could not send them: an interrupted run) ---------
+
+    def write_stats(self, worker: str, stats: dict[str, Any]) -> None:
+        """Record a worker's figures for the summary, atomically."""
+        partial = self.path / f"stats-{worker}.tmp"
+        partial.write_text(json.dumps(stats))
+        os.replace(partial, self.path / f"stats-{worker}.json")
+
+    def read_stats(self) -> dict[str, dict[str, Any]]:
+        """worker -> the figures it recorded."""
+        return {
+            p.stem.removeprefix("stats-"): json.loads(p.read_text())
+            for p in self.path.glob("stats-*.json")
+        }
+
     # -- worker processes (the controller forwards SIGTERM/SIGHUP to them) -----------------
 
     def register_pid(self, worker: str, pid: int) -> None:

@@ -150,12 +150,16 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     run = get_run(session.config)
     if REAPED_KEY in session.config.stash:  # the reap's outcome, not "no tests collected"
         session.exitstatus = session.config.stash[REAPED_KEY]
+    if run.settings.uses_xdist and not run.settings.is_worker:
+        run.merge_unsent_stats()  # workers an interrupt kept from reporting
     run.leaked = run.leases.sweep()
     signals = session.config.stash.get(SIGNALS_KEY, None)
     if signals is not None and signals.exit_status is not None:
         session.exitstatus = signals.exit_status  # as shells report a process a signal ended
     if run.settings.is_worker:
-        session.config.workeroutput["agentbay_stats"] = asdict(run.tracker.stats)  # type: ignore[attr-defined]
+        stats = asdict(run.tracker.stats)
+        session.config.workeroutput["agentbay_stats"] = stats  # type: ignore[attr-defined]
+        run.fleet.write_stats(run.tracker.worker, stats)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

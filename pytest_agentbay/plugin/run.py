@@ -4,6 +4,7 @@ of the sessions this process has live. Built once at configure time by `start_ru
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -29,6 +30,19 @@ class Run:
     leases: Leases
     leaked: list[str] = field(default_factory=list)  # deleted by the end-of-run sweep
     crashed: dict[str, list[str]] = field(default_factory=dict)  # worker -> sessions deleted
+    merged: set[str] = field(default_factory=set)  # workers whose figures are summed
+
+    def merge_stats(self, worker: str, stats: dict[str, Any]) -> None:
+        """Add a worker's figures to the summary, once."""
+        if worker not in self.merged:
+            self.merged.add(worker)
+            self.tracker.stats.merge(stats)
+
+    def merge_unsent_stats(self) -> None:
+        """Add the figures of workers that recorded them but could not send them (the
+        controller stopped listening: Ctrl-C, SIGTERM), so the summary's totals add up."""
+        for worker, stats in self.fleet.read_stats().items():
+            self.merge_stats(worker, stats)
 
     def require_backend(self) -> Backend:
         """The backend, or a skip that says how to run AgentBay tests."""

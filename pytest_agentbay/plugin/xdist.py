@@ -88,9 +88,9 @@ class XdistHooks:
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """Sum the worker's figures; if it died, delete the sessions it left."""
         stats = getattr(node, "workeroutput", {}).get("agentbay_stats")
-        if stats:
-            self.run.tracker.stats.merge(stats)
         worker = node.workerinput["workerid"]
+        if stats:
+            self.run.merge_stats(worker, stats)
         self.run.fleet.unregister_pid(worker)  # its id may be another process's next
         if error is not None and self.run.backend is not None:
             deleted = self.run.leases.sweep(worker=worker)

@@ -5,6 +5,7 @@ signals this test sends set to their default handling, whatever the outer shell 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -143,6 +144,10 @@ def test_sigterm_to_the_xdist_controller_stops_the_workers_and_deletes_everythin
     status, out, _ = stop(process, signal.SIGTERM)
     assert status == 128 + signal.SIGTERM, out
     assert backend.live() == [], out
+    figures = re.search(r"sessions: (\d+) created, \d+ reused, (\d+) deleted, (\d+) leaked", out)
+    assert figures is not None, out
+    made, deleted, leaked = map(int, figures.groups())  # the workers' figures are summed too
+    assert made == backend.creates() == deleted + leaked, out
     created = backend.creates()
     time.sleep(1.0)  # no worker goes on creating once the controller is gone
     assert backend.creates() == created

@@ -16,7 +16,7 @@ from ..client.agentbay import AgentBay
 from ..models.params import CreateSessionParams
 from ..models.results import SessionResult
 
-QUOTA_CODES = ("QuotaExceeded", "Throttling")  # prefixes of the service's "no room now" codes
+QUOTA_CODES = ("QuotaExceeded",)  # the service has no room now (throttling: the client retries)
 UNSENT = ("ConnectError", "ConnectTimeout")  # transport failures that never reached the server
 POLL_SECONDS = 0.2
 Result = SessionResult[Any]
@@ -84,7 +84,10 @@ class InFlight:
         for labels, until in suspects:
             while True:
                 listed = client.list(labels=labels, limit=20)
-                ids = [i for i in listed.session_ids if not known(i)] if listed.success else []
+                if not listed.success:  # the service is unreachable: it cannot be looked for
+                    ids = []
+                    break
+                ids = [i for i in listed.session_ids if not known(i)]
                 for session_id in ids:
                     if client.delete(session_id).success:
                         found.append(session_id)

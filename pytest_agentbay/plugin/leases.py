@@ -184,7 +184,7 @@ class Leases:
     def born(self, node: Node, session: Any, params: CreateSessionParams) -> None:
         """`node` now holds `session`: for its failure report, and the run's heartbeat."""
         self.used(node, session, params)
-        if self.settings.live:
+        if self.settings.live and not self.settings.recording:  # cassettes get no SetLabel
             self.heartbeat.add(session.session_id, params.labels)
 
     def _refuse_when_stopping(self) -> None:

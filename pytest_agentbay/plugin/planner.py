@@ -161,6 +161,9 @@ def claim(leases: Leases, node: Node, params: CreateSessionParams) -> Any:
         return None
     record = json.loads(taken.read_text())
     taken.unlink()
+    made = record.get("data") or {}
+    outcome = "created" if record["success"] else f"{record['code']}: {record['error_message']}"
+    leases.tracker.created_ahead(made.get("session_id", ""), record["request_id"], outcome)
     if not record["success"]:  # the test's create failed ahead of time: report it as ever
         failed: SessionResult[Any] = SessionResult(
             **{k: v for k, v in record.items() if k != "data"}

@@ -122,6 +122,11 @@ class Tracker:
         elif call.action == "CallMcpTool":
             self._log(call.action, session_id, envelope.request_id, _tool_summary(call, envelope))
 
+    def created_ahead(self, session_id: str, request_id: str, summary: str) -> None:
+        """The running test claimed the create made for it ahead of time (in another
+        thread): it belongs in that test's calls."""
+        self._log("CreateMcpSession", session_id, request_id, summary)
+
     def note_use(self, session_ids: Iterable[str]) -> None:
         """A test starts with these sessions: the second and later uses of one are reuses."""
         for session_id in session_ids:

@@ -43,7 +43,7 @@ def test_a_session_finished_between_the_claimers_two_looks_is_claimed(
     leases: Any = SimpleNamespace(
         fleet=SimpleNamespace(path=tmp_path),
         client=SimpleNamespace(session=lambda data: FakeSession(data.session_id)),
-        tracker=SimpleNamespace(alive={}),
+        tracker=SimpleNamespace(alive={}, created_ahead=lambda *args: None),
         checked=None,
     )
     node: Any = SimpleNamespace(nodeid="test_a.py::test_one")

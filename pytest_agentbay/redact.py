@@ -39,12 +39,18 @@ SIGNED_URL_FIELDS = frozenset({"ResourceUrl", "LinkUrl", "WsUrl", "wsUrl"})
 """JSON fields of replies holding URLs whose query string may sign them."""
 
 
+SHORT = 8  # secrets shorter than this are replaced only where they stand as a whole word
+
+
 def redact(text: str, *secrets: str) -> str:
     """`text` with every known secret shape and each of `secrets` (also URL-encoded) replaced
     by a placeholder."""
     for secret in secrets:
         for form in written_forms(secret):
-            text = text.replace(form, REDACTED)
+            if len(form) >= SHORT:
+                text = text.replace(form, REDACTED)
+            else:  # a short key inside a longer word is that word, not the key
+                text = re.sub(rf"(?<![\w-]){re.escape(form)}(?![\w-])", REDACTED, text)
     if "Bearer" in text or "akm-" in text or "=" in text or '"' in text:  # else none matches
         for pattern in _PATTERNS:
             text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
@@ -97,8 +103,11 @@ def find_secret(text: str, *secrets: str) -> str | None:
 
 
 def mask_key(key: str) -> str:
-    """A key shown to people: its first four characters and its length, never the rest."""
-    return f"{key[:4]}{REDACTED} ({len(key)} chars)" if key else "(none)"
+    """A key shown to people: its length, and its first four characters only when they are a
+    small part of it (a short key would otherwise be shown nearly or wholly)."""
+    if not key:
+        return "(none)"
+    return f"{key[:4] if len(key) >= 4 * 4 else ''}{REDACTED} ({len(key)} chars)"
 
 
 class RedactingFilter(logging.Filter):

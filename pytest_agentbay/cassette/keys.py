@@ -12,9 +12,12 @@ from ..labels import LABEL_PREFIX
 Params = dict[str, str]
 Key = tuple[tuple[str, str], ...]
 
-IGNORED = frozenset({"Timestamp", "SignatureNonce", "Authorization", "SdkStats", "LoginRegionId"})
+IGNORED = frozenset(
+    {"Timestamp", "SignatureNonce", "Authorization", "SdkStats", "LoginRegionId", "Timeout"}
+)
 """Parameters that differ between runs without changing what is asked (LoginRegionId follows
-the region the recording run happened to use)."""
+the region the recording run happened to use; Timeout is the session's idle expiry, which the
+plugin sets from --agentbay-session-expiry and which never changes a reply)."""
 
 JSON_FIELDS = frozenset({"Labels", "Args", "BrowserOption", "PersistenceDataList", "Skills"})
 """Form fields that carry JSON documents: compared as parsed JSON, never as strings."""

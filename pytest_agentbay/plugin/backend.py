@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,8 +31,10 @@ class Backend:
     endpoint: str
     api_key: str = field(repr=False)
     isolation: str = ""
+    timeout: float = 60.0  # seconds per request (--agentbay-timeout), for every client made here
     _server: Any = field(default=None, repr=False)
     _env: pytest.MonkeyPatch | None = field(default=None, repr=False)
+    _root: str | None = field(default=None, repr=False)  # the local backend's sandboxes
 
     def client(self, observer: Observer | None = None) -> AgentBay:
         """A sync client on this backend."""
@@ -42,7 +45,7 @@ class Backend:
         return AsyncAgentBay(self.api_key, self._config(), observer=observer)
 
     def _config(self) -> Config:
-        return Config(self.endpoint, 60000)
+        return Config(self.endpoint, max(1, round(self.timeout * 1000)))
 
     def describe(self) -> str:
         """One line for the report header; the key is masked."""
@@ -62,16 +65,19 @@ class Backend:
             )
         return (
             f"AgentBay(cfg=Config({self.endpoint!r})).get({session_id!r}) with your "
-            f"AGENTBAY_API_KEY; delete it when done (or run pytest --agentbay-reap)"
+            f"AGENTBAY_API_KEY; delete it when done (or run pytest --agentbay-reap "
+            f"--agentbay-reap-age=0; the service releases it after --agentbay-session-expiry "
+            f"idle seconds)"
         )
 
-    def shared(self) -> dict[str, str]:
+    def shared(self) -> dict[str, Any]:
         """What xdist workers need to reach the same backend."""
         return {
             "kind": self.kind,
             "endpoint": self.endpoint,
             "api_key": self.api_key,
             "isolation": self.isolation,
+            "timeout": self.timeout,
         }
 
     def export_environment(self) -> None:
@@ -89,6 +95,9 @@ class Backend:
         if self._server is not None:
             self._server.stop()
             self._server = None
+        if self._root is not None:  # else every run leaves an agentbay-local-* directory
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None
 
 
 def required(backend: Backend | None) -> Backend:
@@ -103,6 +112,7 @@ def choose(config: pytest.Config) -> Backend:
     shared = getattr(config, "workerinput", {}).get("agentbay_backend")
     if shared:  # an xdist worker reaches the controller's backend
         return Backend(**shared)
+    timeout = float(setting(config, "agentbay_timeout"))
     kind = setting(config, "agentbay_backend")
     key = api_key()  # the environment, else a .env file: as the client reads it
     if kind == "auto":
@@ -111,6 +121,7 @@ def choose(config: pytest.Config) -> Backend:
         return start_local(
             unisolated_ok=bool(setting(config, "agentbay_allow_unisolated")),
             limits=_limits(setting(config, "agentbay_local_limit")),
+            timeout=timeout,
         )
     if not key:
         raise pytest.UsageError(
@@ -122,7 +133,7 @@ def choose(config: pytest.Config) -> Backend:
         settings = resolve_client(key)
     except ValueError as error:
         raise pytest.UsageError(f"AgentBay cloud backend: {error}") from None
-    return Backend("cloud", settings.endpoint, key)
+    return Backend("cloud", settings.endpoint, key, timeout=timeout)
 
 
 def _limits(pairs: list[str]) -> dict[str, int]:
@@ -163,7 +174,9 @@ def _refuse_unisolated(problem: str) -> None:
         )
 
 
-def start_local(*, unisolated_ok: bool = False, limits: dict[str, int] | None = None) -> Backend:
+def start_local(
+    *, unisolated_ok: bool = False, limits: dict[str, int] | None = None, timeout: float = 60.0
+) -> Backend:
     """Start the emulator on a loopback port with a fresh key that only this run knows."""
     try:  # only runs that use the local backend pay for importing it
         from ..emulator import Emulator, EmulatorServer
@@ -184,6 +197,6 @@ def start_local(*, unisolated_ok: bool = False, limits: dict[str, int] | None = 
     root = tempfile.mkdtemp(prefix="agentbay-local-")
     emulator = Emulator(api_keys=[key], root=root, limits=Limits(**(limits or {})))
     server = EmulatorServer(emulator, host="127.0.0.1", port=0).start()
-    backend = Backend("local", server.url, key, emulator.isolation, server)
+    backend = Backend("local", server.url, key, emulator.isolation, timeout, server, _root=root)
     backend.export_environment()
     return backend

@@ -22,6 +22,14 @@ from filelock import FileLock, Timeout
 SLOT_POLL_SECONDS = 0.05
 
 
+class SlotTimeout(TimeoutError):
+    """No quota slot came free in time; `waited` says how long was spent."""
+
+    def __init__(self, waited: float) -> None:
+        super().__init__(f"no quota slot after {waited:.1f} s")
+        self.waited = waited
+
+
 @dataclass
 class Slot:
     """A held quota slot; `waited` is how long it took to get it."""
@@ -73,8 +81,9 @@ class Fleet:
 
     # -- quota slots ------------------------------------------------------------------------
 
-    def _slot_attempts(self, size: int) -> Generator[float, None, Slot]:
-        """Try each slot; yield the seconds to wait before trying again; return the slot."""
+    def _slot_attempts(self, size: int, timeout: float | None) -> Generator[float, None, Slot]:
+        """Try each slot; yield the seconds to wait before trying again; return the slot;
+        SlotTimeout once `timeout` seconds have passed without one."""
         started = time.monotonic()
         while True:
             for index in range(size):
@@ -85,20 +94,24 @@ class Fleet:
                 except Timeout:
                     continue
                 return Slot(lock, time.monotonic() - started)
+            if timeout is not None and time.monotonic() - started >= timeout:
+                raise SlotTimeout(time.monotonic() - started)
             yield SLOT_POLL_SECONDS
 
-    def take_slot(self, size: int, sleep: Callable[[float], Any] = time.sleep) -> Slot:
-        """Wait for one of `size` fleet-wide slots."""
-        attempts = self._slot_attempts(size)
+    def take_slot(
+        self, size: int, sleep: Callable[[float], Any] = time.sleep, timeout: float | None = None
+    ) -> Slot:
+        """Wait (at most `timeout` seconds) for one of `size` fleet-wide slots."""
+        attempts = self._slot_attempts(size, timeout)
         while True:
             try:
                 sleep(next(attempts))
             except StopIteration as got:
                 return got.value  # type: ignore[no-any-return]
 
-    async def atake_slot(self, size: int) -> Slot:
+    async def atake_slot(self, size: int, timeout: float | None = None) -> Slot:
         """`take_slot` without blocking the event loop."""
-        attempts = self._slot_attempts(size)
+        attempts = self._slot_attempts(size, timeout)
         while True:
             try:
                 delay = next(attempts)
@@ -111,6 +124,35 @@ class Fleet:
         marker = self.path / f"deleting-{session_id}"
         marker.touch()
         return marker
+
+    # -- worker figures (read when a worker could not send them: an interrupted run) ---------
+
+    def write_stats(self, worker: str, stats: dict[str, Any]) -> None:
+        """Record a worker's figures for the summary, atomically."""
+        partial = self.path / f"stats-{worker}.tmp"
+        partial.write_text(json.dumps(stats))
+        os.replace(partial, self.path / f"stats-{worker}.json")
+
+    def read_stats(self) -> dict[str, dict[str, Any]]:
+        """worker -> the figures it recorded."""
+        return {
+            p.stem.removeprefix("stats-"): json.loads(p.read_text())
+            for p in self.path.glob("stats-*.json")
+        }
+
+    # -- worker processes (the controller forwards SIGTERM/SIGHUP to them) -----------------
+
+    def register_pid(self, worker: str, pid: int) -> None:
+        """Record a worker's process id."""
+        (self.path / f"pid-{worker}").write_text(str(pid))
+
+    def unregister_pid(self, worker: str) -> None:
+        """Forget a worker's process id (it ended)."""
+        (self.path / f"pid-{worker}").unlink(missing_ok=True)
+
+    def worker_pids(self) -> list[int]:
+        """The process ids workers recorded."""
+        return [int(p.read_text() or 0) for p in self.path.glob("pid-*") if p.read_text()]
 
     # -- the fleet-wide shared session ------------------------------------------------------
 

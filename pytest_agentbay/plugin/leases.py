@@ -4,6 +4,7 @@ background), keeping those of failed tests, and the end-of-run sweep."""
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import json
 import time
@@ -16,12 +17,14 @@ import pytest
 
 from ..client.agentbay import AgentBay, AsyncAgentBay
 from ..client.session import Session
-from ..labels import RUN_LABEL, WORKER_LABEL, tags
+from ..labels import SHARD_LABEL, WORKER_LABEL, tags
 from ..models.params import CreateSessionParams
 from ..models.results import DeleteResult, SessionData, SessionResult
 from . import hooks
 from .backend import Backend, required
-from .fleet import Fleet, Slot
+from .fleet import Fleet, Slot, SlotTimeout
+from .guard import InFlight, is_quota_error, pauses
+from .heartbeat import PROMISE, Heartbeat
 from .markers import session_params
 from .params import fields as fixture_fields
 from .planner import Planner, claim
@@ -29,6 +32,7 @@ from .settings import Settings
 from .tracker import Tracker
 
 DELETERS = 4  # background deletes at once per process
+LOGIN_CODES = ("NOT_LOGIN", "InvalidApiKey", "InvalidAccessKeyId.NotFound")  # the key is wrong
 FLEET_WORKER = "fleet"  # worker label of the fleet-wide shared session: no worker owns it
 FAILED_KEY = pytest.StashKey[bool]()
 USED_KEY = pytest.StashKey[list[dict[str, Any]]]()
@@ -55,6 +59,9 @@ class Leases:
         self._deleter: concurrent.futures.ThreadPoolExecutor | None = None
         self._client: AgentBay | None = None
         self._planned: dict[str, CreateSessionParams] = {}  # node id -> planned parameters
+        self.stopping = ""  # why the run stops (a signal, a lost controller): no new creates
+        self.inflight = InFlight()
+        self.heartbeat = Heartbeat(lambda: self.client, {}, settings.heartbeat)
 
     @property
     def client(self) -> AgentBay:
@@ -66,8 +73,12 @@ class Leases:
     def params_for(self, node: Node, base: Any = None, **overrides: Any) -> CreateSessionParams:
         """Session parameters for `node`: the `agentbay_session_params` fixture's value (`base`),
         markers, options and this run's tags; then `overrides` (a factory's arguments)."""
-        run_tags = tags(self.tracker.run_id, self.tracker.worker, node.nodeid)
-        params = session_params(self.config, node, run_tags, fixture_fields(base))
+        tracker, settings = self.tracker, self.settings
+        alive_for = PROMISE * settings.heartbeat if settings.live else 0.0
+        own = tags(tracker.run_id, tracker.worker, node.nodeid, tracker.shard_id, alive_for)
+        params = session_params(self.config, node, own, fixture_fields(base))
+        if settings.expiry and params.idle_release_timeout is None:  # the service's own expiry
+            params = params.model_copy(update={"idle_release_timeout": settings.expiry})
         if overrides:  # validated: model_copy(update=...) would take unknown fields silently
             labels = {**params.labels, **(overrides.pop("labels", None) or {})}
             fields = {**params.model_dump(), **overrides, "labels": labels}
@@ -86,11 +97,24 @@ class Leases:
         """The created session, or a setup error carrying the service's code and request id."""
         if not result.success or result.session is None:
             backend = self.backend.kind if self.backend else "?"
+            if result.code in LOGIN_CODES:  # every later test would fail the same way
+                pytest.exit(
+                    f"AgentBay refused the API key on the {backend} backend ({result.code}: "
+                    f"{result.error_message}): set AGENTBAY_API_KEY to a valid key",
+                    returncode=pytest.ExitCode.USAGE_ERROR,
+                )
+            hint = ""
+            if is_quota_error(result):
+                hint = (
+                    f" (still refused after waiting --agentbay-quota-timeout="
+                    f"{self.settings.quota_timeout:g} s)"
+                )
             pytest.fail(
                 f"AgentBay could not create a session (image {params.image_id!r}) for "
                 f"{node.nodeid} on the {backend} backend: {result.error_message}"
                 + (f" [code {result.code}]" if result.code else "")
-                + (f" [request id {result.request_id}]" if result.request_id else ""),
+                + (f" [request id {result.request_id}]" if result.request_id else "")
+                + hint,
                 pytrace=False,
             )
         return result.session
@@ -116,6 +140,8 @@ class Leases:
         """A teardown's delete: a failure is reported at the end as a leak, never raised."""
         if not result.success:
             self.tracker.alive.setdefault(session_id, 0.0)
+        else:
+            self.heartbeat.remove(session_id)
         slot = self.slots.pop(session_id, None)
         if slot is not None:
             slot.release()
@@ -136,17 +162,18 @@ class Leases:
         if self.settings.plans and not overrides:
             claimed = claim(self, node, params)
             if claimed is not None:
-                self.used(node, claimed, params)
+                self.born(node, claimed, params)
                 self.announce(claimed, node)
                 return claimed  # type: ignore[no-any-return]
+        self._refuse_when_stopping()
         quota = self.settings.max_sessions
-        slot = self.fleet.take_slot(quota) if quota else None
+        slot = self._take_slot(quota) if quota else None
         session = None
         try:
-            session = self.checked(self.client.create(params), node, params)
+            session = self.checked(self._send(params), node, params)
         finally:
             self._slot(slot, session)
-        self.used(node, session, params)
+        self.born(node, session, params)
         self.announce(session, node)
         return session
 
@@ -155,14 +182,21 @@ class Leases:
     ) -> Session[Any]:
         """`create` with an async client, waiting for quota without blocking the loop."""
         params = self.params_for(node, base, **overrides)
+        self._refuse_when_stopping()
         quota = self.settings.max_sessions
-        slot = await self.fleet.atake_slot(quota) if quota else None
+        slot = None
+        if quota:
+            self._alone(quota)
+            try:
+                slot = await self.fleet.atake_slot(quota, self.settings.quota_timeout)
+            except SlotTimeout as late:
+                self._no_slot(quota, late.waited)
         session = None
         try:
-            session = self.checked(await client.create(params), node, params)
+            session = self.checked(await self._asend(client, params), node, params)
         finally:
             self._slot(slot, session)
-        self.used(node, session, params)
+        self.born(node, session, params)
         self.announce(session, node, sync_view=True)
         return session
 
@@ -182,6 +216,94 @@ class Leases:
         if hooks.wanted(self.config, "pytest_agentbay_session_before_delete"):
             view = self.client.session(session.data) if sync_view else session
             hooks.before_delete(self.config, view, node, self.failed(view.session_id, node))
+
+    def born(self, node: Node, session: Any, params: CreateSessionParams) -> None:
+        """`node` now holds `session`: for its failure report, and the run's heartbeat."""
+        self.used(node, session, params)
+        if self.settings.live and not self.settings.recording:  # cassettes get no SetLabel
+            self.heartbeat.add(session.session_id, params.labels)
+
+    def _refuse_when_stopping(self) -> None:
+        if self.stopping:
+            pytest.fail(f"AgentBay: no new sessions, the run is stopping ({self.stopping})")
+
+    def _take_slot(self, quota: int) -> Slot:
+        self._alone(quota)
+        try:
+            return self.fleet.take_slot(quota, timeout=self.settings.quota_timeout)
+        except SlotTimeout as late:
+            self._no_slot(quota, late.waited)
+            raise  # pragma: no cover - _no_slot raises
+
+    def _alone(self, quota: int) -> None:
+        """Fail at once when this process holds every slot: no one else can free one."""
+        if len(self.slots) >= quota:
+            self._wait_deletes()  # our own background deletes give slots back
+        if len(self.slots) >= quota:
+            pytest.fail(
+                f"AgentBay: {self.tracker.current or 'this test'} needs more than "
+                f"--agentbay-max-sessions={quota} session(s) at once (this process already "
+                f"holds {len(self.slots)}); raise --agentbay-max-sessions",
+                pytrace=False,
+            )
+
+    def _no_slot(self, quota: int, waited: float) -> None:
+        pytest.fail(
+            f"AgentBay: waited {waited:.1f} s for one of the --agentbay-max-sessions={quota} "
+            f"quota slots (all held by tests that wait too, or by long tests) and gave up at "
+            f"--agentbay-quota-timeout={self.settings.quota_timeout:g}; raise either option",
+            pytrace=False,
+        )
+
+    def _send(self, params: CreateSessionParams) -> SessionResult[Any]:
+        """Create; the service's quota errors are retried with backoff and jitter up to the
+        quota deadline (shards on other machines share the account's quota)."""
+        retries = pauses(self.settings.quota_timeout)
+        while True:
+            with self._flight(params) as got:
+                got.append(self.client.create(params))
+            if (pause := self._retry(got, retries)) is None:
+                return got[0]  # type: ignore[no-any-return]
+            time.sleep(pause)
+
+    async def _asend(self, client: AsyncAgentBay, params: CreateSessionParams) -> Any:
+        retries = pauses(self.settings.quota_timeout)
+        while True:
+            got = await self._aonce(client, params)
+            if (pause := self._retry(got, retries)) is None:
+                return got[0]
+            await asyncio.sleep(pause)
+
+    async def _aonce(self, client: AsyncAgentBay, params: CreateSessionParams) -> list[Any]:
+        with self._flight(params) as got:
+            got.append(await client.create(params))
+        return got
+
+    def _retry(self, got: list[Any], retries: Iterator[float]) -> float | None:
+        """The pause before trying again after a quota error; None: the result stands."""
+        return next(retries, None) if is_quota_error(got[0]) else None
+
+    @contextmanager
+    def _flight(self, params: CreateSessionParams) -> Iterator[list[Any]]:
+        """A create under way: counted (the sweep waits for it) and, if its reply is lost,
+        its session looked for by its labels."""
+        self.inflight.begin()
+        got: list[Any] = []
+        try:
+            yield got
+        finally:
+            self._created(params, got[0] if got else None)
+
+    def _created(self, params: CreateSessionParams, result: SessionResult[Any] | None) -> None:
+        """A create ended; if its reply was lost, its session may exist: look for it now (the
+        end-of-run sweep looks again)."""
+        self.inflight.end(params, result, 2 * self.settings.timeout)
+        if result is not None and self.inflight.suspects:
+            for session_id in self.inflight.reclaim(self.client, self._known):
+                self.tracker.orphans.append(session_id)
+
+    def _known(self, session_id: str) -> bool:
+        return session_id in self.tracker.alive or session_id in self.tracker.kept
 
     @contextmanager
     def lease(self, node: Node, base: Any = None) -> Iterator[Session[Any]]:
@@ -216,11 +338,14 @@ class Leases:
 
         self._deletes.append(self._deleter.submit(delete))
 
-    def drain(self) -> None:
-        """Wait for background deletes and stop creating ahead; delete what nobody claimed."""
+    def _wait_deletes(self) -> None:
         for future in self._deletes:
             future.result()
         self._deletes.clear()
+
+    def drain(self) -> None:
+        """Wait for background deletes and stop creating ahead; delete what nobody claimed."""
+        self._wait_deletes()
         if self.planner is not None:
             unused = self.planner.unclaimed()
             self.planner = None
@@ -237,7 +362,7 @@ class Leases:
 
     def _create_ahead(self, params: CreateSessionParams) -> SessionResult[Any]:
         with self.tracker.unattributed():  # not the running test's: its claimer notes it
-            result = self.client.create(params)
+            result = self._send(params)  # quota errors waited out, lost replies accounted for
         if result.session is not None:
             self.tracker.alive.pop(result.session.session_id, None)  # the claimer's now
         return result
@@ -269,15 +394,17 @@ class Leases:
             ):
                 self.deleted(session_id, result)
 
-    def sweep(self, worker: str | None = None) -> list[str]:
+    def sweep(self, worker: str | None = None, orphaned: bool = False) -> list[str]:
         """Delete the run's sessions still alive (of one worker, or of this process; on the
-        controller, of every worker); returns their ids: the leaks."""
+        controller, or in a worker whose controller is gone, of every worker); returns their
+        ids: the leaks."""
         if self.backend is None or self.settings.replaying:  # replayed: nothing lives
             return []
         if worker is None:
             self.drain()
-        labels = {RUN_LABEL: self.tracker.run_id}
-        if worker or self.settings.is_worker or not self.settings.uses_xdist:
+            self._settle()
+        labels = {SHARD_LABEL: self.tracker.shard_id}
+        if not orphaned and (worker or self.settings.is_worker or not self.settings.uses_xdist):
             labels[WORKER_LABEL] = worker or self.tracker.worker
         if not self.settings.is_worker and worker is None:
             self._delete_fleet_session()
@@ -287,6 +414,16 @@ class Leases:
             self.delete_all(leaked)
             self.tracker.stats.leaked += len(leaked)
         return leaked
+
+    def _settle(self) -> None:
+        """Before the sweep: wait for creates under way, delete the sessions creates whose
+        reply was lost made after all, and mark the kept sessions' run as over."""
+        self.inflight.wait(2 * self.settings.timeout)
+        self.heartbeat.stop()
+        for session_id in self.inflight.reclaim(self.client, self._known, final=True):
+            self.tracker.orphans.append(session_id)
+        if self.tracker.kept:  # reap counts their age from now, not from the next refresh
+            self.heartbeat.beat(time.time(), only=set(self.tracker.kept))
 
     def _delete_fleet_session(self) -> None:
         shared = self.fleet.shared_session()
@@ -298,6 +435,7 @@ class Leases:
                 self.deleted(shared["session_id"], result)
 
     def close(self) -> None:
-        """Close the client."""
+        """Stop the heartbeat and close the client."""
+        self.heartbeat.stop()
         if self._client is not None:
             self._client.close()

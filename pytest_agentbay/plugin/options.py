@@ -114,8 +114,9 @@ OPTIONS = {
         ),
         Option(
             "agentbay_reap_age",
-            "minimum age in seconds of sessions --agentbay-reap deletes",
-            3600.0,
+            "seconds since a session's run was last alive before --agentbay-reap deletes it"
+            " (default: --agentbay-session-expiry)",
+            None,
             kind="float",
             metavar="SECONDS",
         ),
@@ -172,6 +173,41 @@ OPTIONS = {
             None,
             "AGENTBAY_OUTPUT",
             metavar="DIR",
+        ),
+        # -- never leak, never hang (faults, deadlines, expiry, run identity) --
+        Option(
+            "agentbay_timeout",
+            "seconds every request of the plugin's clients may take",
+            60.0,
+            "AGENTBAY_TIMEOUT",
+            kind="float",
+            metavar="SECONDS",
+        ),
+        Option(
+            "agentbay_session_expiry",
+            "idle seconds after which the service itself releases a session the run lost"
+            " (its idle_release_timeout; 0: none)",
+            1800,
+            "AGENTBAY_SESSION_EXPIRY",
+            kind="int",
+            metavar="SECONDS",
+        ),
+        Option(
+            "agentbay_quota_timeout",
+            "seconds a test waits for a quota slot (--agentbay-max-sessions, or the service's"
+            " quota) before it errors",
+            120.0,
+            "AGENTBAY_QUOTA_TIMEOUT",
+            kind="float",
+            metavar="SECONDS",
+        ),
+        Option(
+            "agentbay_run_id",
+            "label the sessions of this run (e.g. every CI shard) with this id; with"
+            " --agentbay-reap, delete exactly this run's sessions",
+            None,
+            "AGENTBAY_RUN_ID",
+            metavar="ID",
         ),
     ]
 }

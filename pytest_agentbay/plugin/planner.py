@@ -147,8 +147,14 @@ def claim(leases: Leases, node: Node, params: CreateSessionParams) -> Any:
             return None
         except FileNotFoundError:
             pass
-        if not slot.with_suffix(".pending").exists() or time.monotonic() > deadline:
+        if time.monotonic() > deadline:
             return None
+        if not slot.with_suffix(".pending").exists():
+            # the creator writes .json before it removes .pending: between our two looks it
+            # may have done both, so look at .json again before creating one of our own
+            if not slot.with_suffix(".json").exists():
+                return None
+            break
         time.sleep(0.01)
     try:
         taken = slot.with_suffix(".json").rename(slot.with_suffix(".claimed"))
@@ -157,9 +163,10 @@ def claim(leases: Leases, node: Node, params: CreateSessionParams) -> Any:
     record = json.loads(taken.read_text())
     taken.unlink()
     made = record.get("data") or {}  # the create's line in the claiming test's log
-    summary = "created" if record["success"] else str(record["error_message"])
-    leases.tracker.note("CreateMcpSession", made.get("session_id", ""), record["request_id"] or "",
-                        summary)
+    outcome = "created" if record["success"] else f"{record['code']}: {record['error_message']}"
+    leases.tracker.note(
+        "CreateMcpSession", made.get("session_id", ""), record["request_id"] or "", outcome
+    )
     if not record["success"]:  # the test's create failed ahead of time: report it as ever
         failed: SessionResult[Any] = SessionResult(
             **{k: v for k, v in record.items() if k != "data"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Generator
 from dataclasses import asdict
 from typing import Any
@@ -16,6 +17,7 @@ from .markers import MARKER, MARKER_HELP, validate
 from .run import RUN_KEY, SETTINGS_KEY, active_run, start_run
 from .scopes import NAMES
 from .settings import NEEDS_AGENTBAY, Settings, read_settings
+from .signals import Signals
 
 pytest_plugins = [  # plugins of their own: fixtures, what teams customise, CI reports
     "pytest_agentbay.plugin.fixtures",
@@ -24,6 +26,7 @@ pytest_plugins = [  # plugins of their own: fixtures, what teams customise, CI r
 ]
 VALIDATED_KEY = pytest.StashKey[bool]()  # every collected test's markers were checked
 REAPED_KEY = pytest.StashKey[int]()  # --agentbay-reap: its exit code
+SIGNALS_KEY = pytest.StashKey[Signals]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,6 +48,10 @@ def pytest_configure(config: pytest.Config) -> None:
     from . import recording
 
     recording.configure(config, run)  # cassettes: record in live runs, replay without
+    if run.backend is not None and run.settings.live:  # sessions to clean up on SIGTERM
+        signals = config.stash[SIGNALS_KEY] = Signals(run)
+        signals.install()
+        config.pluginmanager.register(signals, "agentbay-signals")
 
 
 def _settings(config: pytest.Config) -> Settings:
@@ -175,9 +182,16 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     run = active_run(session.config)
     if run is None:
         return
+    if run.settings.uses_xdist and not run.settings.is_worker:
+        run.merge_unsent_stats()  # workers an interrupt kept from reporting
     run.leaked = run.leases.sweep()
+    signals = session.config.stash.get(SIGNALS_KEY, None)
+    if signals is not None and signals.exit_status is not None:
+        session.exitstatus = signals.exit_status  # as shells report a process a signal ended
     if run.settings.is_worker:
-        session.config.workeroutput["agentbay_stats"] = asdict(run.tracker.stats)  # type: ignore[attr-defined]
+        stats = asdict(run.tracker.stats)
+        session.config.workeroutput["agentbay_stats"] = stats  # type: ignore[attr-defined]
+        run.fleet.write_stats(run.tracker.worker, stats)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -185,9 +199,25 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if run is None:
         return
     stats = run.tracker.stats
-    if run.backend is None or not (stats.created or stats.reused or run.leaked or run.crashed):
+    signals = config.stash.get(SIGNALS_KEY, None)
+    stopped = signals.received if signals is not None else 0
+    orphans = run.tracker.orphans
+    if run.backend is None or not (
+        stats.created or stats.reused or run.leaked or run.crashed or stopped or orphans
+    ):
         return
     terminalreporter.section("agentbay")
+    if stopped:
+        name = signal.Signals(stopped).name
+        terminalreporter.write_line(
+            f"{name} received: stopped starting tests, deleted the sessions the run held "
+            f"(exit status {128 + stopped})"
+        )
+    for session_id in orphans:
+        terminalreporter.write_line(
+            f"orphan session {session_id} (its create's reply was lost): found by its labels "
+            "and deleted"
+        )
     for line in run.tracker.stats.lines():
         terminalreporter.write_line(line)
     for session_id in run.leaked:
@@ -205,6 +235,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    if SIGNALS_KEY in config.stash:
+        config.stash[SIGNALS_KEY].restore()
     run = active_run(config)
     if run is not None:
         run.close()

@@ -78,6 +78,8 @@ class Recorder:
             return Tape(path, shown(self.config, path), name, self.record_mode)
         except CassetteError as error:
             pytest.fail(str(error), pytrace=False)
+        except OSError as error:  # e.g. a file where the cassette directory should be
+            pytest.fail(_unwritable(shown(self.config, path), error), pytrace=False)
 
     def _use(self, tape: Tape) -> None:
         if self._patches is None:
@@ -201,6 +203,9 @@ class Recorder:
             except CassetteError as error:
                 tape.recorded = []
                 problems.append(str(error))
+            except OSError as error:  # a read-only or full directory: say which and what to do
+                tape.recorded = []
+                problems.append(_unwritable(tape.label, error))
         if problems:
             pytest.fail("\n".join(problems), pytrace=False)
 
@@ -226,6 +231,13 @@ class Recorder:
             if self._patches is not None:
                 self._patches.close()
                 self._patches = None
+
+
+def _unwritable(label: str, error: OSError) -> str:
+    return (
+        f"cannot use cassette {label}: {error.strerror or error}; make its directory "
+        "writable, or point --agentbay-cassette-dir elsewhere"
+    )
 
 
 def _short(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) -> str:

@@ -6,7 +6,7 @@ so that a pytest run without AgentBay pays for none of them."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -34,6 +34,19 @@ class Run:
     leases: Leases
     leaked: list[str] = field(default_factory=list)  # deleted by the end-of-run sweep
     crashed: dict[str, list[str]] = field(default_factory=dict)  # worker -> sessions deleted
+    merged: set[str] = field(default_factory=set)  # workers whose figures are summed
+
+    def merge_stats(self, worker: str, stats: dict[str, Any]) -> None:
+        """Add a worker's figures to the summary, once."""
+        if worker not in self.merged:
+            self.merged.add(worker)
+            self.tracker.stats.merge(stats)
+
+    def merge_unsent_stats(self) -> None:
+        """Add the figures of workers that recorded them but could not send them (the
+        controller stopped listening: Ctrl-C, SIGTERM), so the summary's totals add up."""
+        for worker, stats in self.fleet.read_stats().items():
+            self.merge_stats(worker, stats)
 
     def require_backend(self) -> Backend:
         """The backend, or a skip that says how to run AgentBay tests."""
@@ -58,7 +71,7 @@ def start_run(config: pytest.Config, settings: Settings) -> Run:
     from .replay import ReplayBackend
     from .tracker import Tracker
 
-    tracker = Tracker(settings.worker, settings.run_id)
+    tracker = Tracker(settings.worker, settings.run_id, settings.shard_id)
     backend: Backend | None = None
     if settings.replaying and settings.cassettes is not None:
         backend = ReplayBackend.create(settings.cassettes.label)

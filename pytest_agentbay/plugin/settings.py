@@ -3,6 +3,7 @@ afterwards, and whether the run replays cassettes is decided here too."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,10 @@ class Cassettes:
         return self.mode == "none"
 
 
+HEARTBEAT_SECONDS = 60.0
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting the plugin reads, resolved (command line > ini > environment > default)."""
@@ -42,7 +47,12 @@ class Settings:
     precreate: int  # sessions created ahead of time at once (0: off)
     shard: bool  # under xdist, keep tests sharing a class/module session on one worker
     worker: str  # xdist worker id, or "main"
-    run_id: str | None  # given by the xdist controller; None: make one
+    run_id: str | None  # --agentbay-run-id, or given by the xdist controller; None: make one
+    shard_id: str | None  # this invocation's id, given by the xdist controller; None: make one
+    timeout: float  # seconds per request of every client the plugin makes
+    expiry: int  # the service's idle release of sessions the run loses (0: none)
+    quota_timeout: float  # seconds to wait for a quota slot before failing the test
+    reap_age: float  # --agentbay-reap: seconds since a session's run was last alive
     fleet_dir: str | None  # given by the xdist controller; None: this process owns the fleet
     uses_xdist: bool
     cassettes: Cassettes | None  # None: no cassettes
@@ -54,6 +64,12 @@ class Settings:
         active (no --agentbay, no cassettes, or only listing tests) builds no run state and
         imports no client: it costs nothing."""
         return self.reap or (not self.discovery and (self.live or self.cassettes is not None))
+
+    @property
+    def heartbeat(self) -> float:
+        """Seconds between refreshes of the run's alive-until label (a third of how long
+        each refresh promises, so one late refresh never makes a live run look dead)."""
+        return HEARTBEAT_SECONDS if not self.expiry else min(HEARTBEAT_SECONDS, self.expiry / 4)
 
     @property
     def is_worker(self) -> bool:
@@ -90,20 +106,51 @@ def read_settings(config: pytest.Config) -> Settings:
     merged_labels(config, {})  # a malformed label stops the run at start
     live = bool(setting(config, "agentbay"))
     reap = bool(setting(config, "agentbay_reap"))
+    expiry = int(_at_least(config, "agentbay_session_expiry", 0))
+    reap_age = setting(config, "agentbay_reap_age")
     return Settings(
         live=live,
         reap=reap,
         keep_on_failure=bool(setting(config, "agentbay_keep_on_failure")),
         max_sessions=int(max_sessions) if max_sessions is not None else None,
-        precreate=max(0, int(setting(config, "agentbay_precreate"))),
+        precreate=int(_at_least(config, "agentbay_precreate", 0)),
         shard=not setting(config, "agentbay_no_shard"),
         worker=workerinput.get("workerid", "main"),
-        run_id=workerinput.get("agentbay_run_id"),
+        run_id=workerinput.get("agentbay_run_id") or _run_id(config),
+        shard_id=workerinput.get("agentbay_shard_id"),
+        timeout=_at_least(config, "agentbay_timeout", 0, above=True),
+        expiry=expiry,
+        quota_timeout=_at_least(config, "agentbay_quota_timeout", 0),
+        reap_age=(
+            _at_least(config, "agentbay_reap_age", 0) if reap_age is not None else float(expiry)
+        ),
         fleet_dir=workerinput.get("agentbay_fleet"),
         uses_xdist=bool(workerinput) or bool(getattr(config.option, "numprocesses", None)),
         cassettes=None if reap else _cassettes(config, live),
         discovery=bool(config.getoption("collectonly") or config.getoption("setupplan")),
     )
+
+
+def _at_least(config: pytest.Config, name: str, low: float, above: bool = False) -> float:
+    """A numeric setting that must be >= `low` (> `low` with `above`); UsageError naming it."""
+    value = setting(config, name)
+    if value is None or value < low or (above and value == low):
+        flag = "--" + name.replace("_", "-")
+        bound = f"more than {low:g}" if above else f"{low:g} or more"
+        raise pytest.UsageError(f"{flag} must be {bound}, got {value}")
+    return float(value)
+
+
+def _run_id(config: pytest.Config) -> str | None:
+    value = setting(config, "agentbay_run_id")
+    if value is None or value == "":
+        return None
+    if not RUN_ID.match(str(value)):
+        raise pytest.UsageError(
+            f"--agentbay-run-id (AGENTBAY_RUN_ID) must be 1-64 letters, digits or ._:- "
+            f"starting with a letter or digit, got {value!r}"
+        )
+    return str(value)
 
 
 def _cassettes(config: pytest.Config, live: bool) -> Cassettes | None:

@@ -79,17 +79,31 @@ class Stats:
 class Tracker:
     """Run-wide bookkeeping of sessions and calls."""
 
-    def __init__(self, worker: str = "main", run_id: str | None = None) -> None:
-        self.run_id = run_id or uuid.uuid4().hex[:12]
+    def __init__(
+        self, worker: str = "main", run_id: str | None = None, shard_id: str | None = None
+    ) -> None:
+        self.shard_id = shard_id or uuid.uuid4().hex[:12]
+        self.run_id = run_id or self.shard_id
         self.worker = worker
         self.stats = Stats()
-        self.current = ""  # node id of the test running now (one per process)
+        self._local = threading.local()
+        self.orphans: list[str] = []  # sessions of creates whose reply was lost, found, deleted
         self.alive: dict[str, float] = {}  # session id -> creation time
         self.kept: set[str] = set()
         self.seen: set[str] = set()
         self.entries: dict[str, deque[Entry]] = defaultdict(lambda: deque(maxlen=20))
         self.secrets: set[str] = set()
         self._aside = threading.local()  # calls of this thread belong to no test (look-ahead)
+
+    @property
+    def current(self) -> str:
+        """Node id of the test running now, in the thread that runs tests: calls made in
+        other threads (background deletes, creates ahead of time) belong to no test."""
+        return getattr(self._local, "current", "")
+
+    @current.setter
+    def current(self, nodeid: str) -> None:
+        self._local.current = nodeid
 
     def observe(self, call: Call, outcome: RawReply | Failure, seconds: float) -> None:
         """The clients' observer: learn from every call the plugin's clients make."""
@@ -151,7 +165,7 @@ class Tracker:
         summary: str,
         detail: dict[str, Any] | None = None,
     ) -> None:
-        if getattr(self._aside, "on", False):
+        if not self.current or getattr(self._aside, "on", False):
             return
         shown = {
             k: redact(v, *self.secrets)[-FILE_TAIL:] if isinstance(v, str) else v

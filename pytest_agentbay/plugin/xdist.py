@@ -185,6 +185,7 @@ class XdistHooks:
     def pytest_configure_node(self, node: Any) -> None:
         """Workers (replacements of crashed ones too) reach this run's backend and fleet."""
         node.workerinput["agentbay_run_id"] = self.run.tracker.run_id
+        node.workerinput["agentbay_shard_id"] = self.run.tracker.shard_id
         node.workerinput["agentbay_fleet"] = str(self.run.fleet.path)
         if self.run.backend is not None:
             node.workerinput["agentbay_backend"] = self.run.backend.shared()
@@ -202,9 +203,10 @@ class XdistHooks:
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """Sum the worker's figures; if it died, delete the sessions it left."""
         stats = getattr(node, "workeroutput", {}).get("agentbay_stats")
+        worker = node.workerinput["workerid"]
         if stats:
-            self.run.tracker.stats.merge(stats)
+            self.run.merge_stats(worker, stats)
+        self.run.fleet.unregister_pid(worker)  # its id may be another process's next
         if error is not None and self.run.backend is not None:
-            worker = node.workerinput["workerid"]
             deleted = self.run.leases.sweep(worker=worker)
             self.run.crashed[worker] = deleted

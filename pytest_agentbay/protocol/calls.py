@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -28,8 +29,12 @@ class RetryPolicy:
     max_delay: float = 8.0
 
     def delay(self, attempt: int, hint: float | None = None) -> float:
-        """Seconds to wait before try number `attempt + 1`."""
-        return min(hint if hint else self.base_delay * 2**attempt, self.max_delay)
+        """Seconds to wait before try number `attempt + 1`: the service's hint, else backoff
+        with jitter (half fixed, half random), so processes throttled together retry apart."""
+        if hint:
+            return min(hint, self.max_delay)
+        backoff = float(min(self.base_delay * 2**attempt, self.max_delay))
+        return backoff / 2 + random.uniform(0.0, backoff / 2)
 
 
 def _failure(action: str, failure: Failure) -> TransportError:

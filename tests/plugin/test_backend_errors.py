@@ -71,11 +71,16 @@ def test_quota_and_faults_set_through_the_emulator_fixture_are_setup_errors(
             pass
         """
     )
-    result = inner.runpytest("--agentbay", *QUIET, "-o", "asyncio_mode=auto")
+    quota_wait = "--agentbay-quota-timeout=0.3"  # the service's quota errors are retried
+    result = inner.runpytest("--agentbay", quota_wait, *QUIET, "-o", "asyncio_mode=auto")
     result.assert_outcomes(errors=3, passed=1)
     result.stdout.fnmatch_lines(["*ERROR at setup of test_fault*", "*[[]code Policy.Off[]]*"])
     result.stdout.fnmatch_lines(
-        ["*ERROR at setup of test_refused *", "*[[]code QuotaExceeded.McpSession[]]" + REQUEST_ID]
+        [
+            "*ERROR at setup of test_refused *",
+            "*[[]code QuotaExceeded.McpSession[]]" + REQUEST_ID
+            + " (still refused after waiting --agentbay-quota-timeout=0.3 s)",
+        ]
     )
     result.stdout.fnmatch_lines(
         ["*ERROR at setup of test_refused_async*", "*[[]code QuotaExceeded.McpSession[]]*"]

@@ -232,10 +232,10 @@ def test_session_factory_makes_sessions_with_chosen_parameters_and_deletes_them_
         (p.get("ImageId"), p["Labels"].get("team"), p["Labels"].get("n"), p.get("Timeout"))
         for p in backend.create_params()
     ]
-    assert made == [
-        ("code_latest", "qa", "1", None),
+    assert made == [  # the idle expiry is --agentbay-session-expiry's unless a test sets it
+        ("code_latest", "qa", "1", "1800"),
         ("linux_latest", "qa", "2", "120"),
-        ("linux_latest", "qa", None, None),
+        ("linux_latest", "qa", None, "1800"),
     ]
     assert backend.live() == []
     deletes = [at for action, at in backend.emulator.arrivals if action == "DeleteSessionAsync"]

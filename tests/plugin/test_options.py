@@ -267,7 +267,7 @@ def test_options_are_in_the_agentbay_help_group(inner: pytest.Pytester) -> None:
             "*--agentbay-keep-on-failure*",
             "*--agentbay-reap *",
             "*--agentbay-reap-age=SECONDS*",
-            "*(default: 3600; ini: agentbay_reap_age)*",
+            "*--agentbay-session-expiry) (ini: agentbay_reap_age)*",
         ]
     )
     result.stdout.fnmatch_lines(["*agentbay_backend (string):*", "*agentbay_label (linelist):*"])

@@ -37,7 +37,7 @@ def test_failure_section_names_backend_sessions_and_last_commands(
             "*- agentbay -*",
             f"backend: cloud ({backend.url}), key: akm-*** (27 chars)",
             f'session {function}: image code_latest, labels {{*"team": "qa"*}}',
-            f'session {module}: image linux_latest, labels {{"pytest-agentbay.created": *}}',
+            f'session {module}: image linux_latest, labels {{"pytest-agentbay.alive-until": *}}',
             "last calls (oldest first):",
             f"  CreateMcpSession {function} [[]request *[]]: created",
             f"  CallMcpTool {function} [[]request *[]]: "

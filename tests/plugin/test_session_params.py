@@ -75,9 +75,9 @@ def test_a_conftest_override_feeds_every_session_fixture_under_its_directory(
     assert _made(backend, "sub/test_sub.py::test_marked") == [
         ("browser_latest", "600", {"team": "qa", "tier": "marker"})
     ]
-    # outside the directory: the plugin's defaults
-    assert _made(backend, "test_top.py::test_top") == [("linux_latest", None, {})]
-    assert _made(backend, "test_top.py") == [("linux_latest", None, {})]
+    # outside the directory: the plugin's defaults (the expiry: --agentbay-session-expiry)
+    assert _made(backend, "test_top.py::test_top") == [("linux_latest", "1800", {})]
+    assert _made(backend, "test_top.py") == [("linux_latest", "1800", {})]
     assert backend.creates() == 7 and not backend.live()
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import http.server
+import importlib.util
 import os
 import subprocess
 import sys
@@ -23,7 +24,7 @@ import threading
 from pathlib import Path
 from typing import NamedTuple
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 TESTS, COMMANDS = 200, 5
 RUNNER = """
@@ -141,6 +142,8 @@ def main() -> None:
     parser.add_argument("--tests", type=int, default=TESTS, help="tests per suite")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each suite (best taken)")
     args = parser.parse_args()
+    if importlib.util.find_spec("pytest_recording") is None:
+        raise SystemExit("the baseline needs pytest-recording: pip install pytest-recording")
     n, rounds = args.tests, args.rounds
     with tempfile.TemporaryDirectory() as tmp:
         plain = make(Path(tmp, "plain"), "plain", PLAIN.format(tests=n, commands=COMMANDS))

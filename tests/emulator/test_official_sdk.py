@@ -93,7 +93,7 @@ def test_sync_commands(sdk: Any, endpoint: str) -> None:
     # The timeout ended the command (not merely the wait for it): its process is gone.
     timed_out = session.command.execute_command("echo $$ > ~/pid; exec sleep 30", timeout_ms=300)
     assert not timed_out.success and timed_out.output == "" and timed_out.error_message
-    state = session.command.execute_command("cut -d' ' -f3 /proc/$(cat ~/pid)/stat 2>/dev/null")
+    state = session.command.execute_command("cat /proc/$(cat ~/pid)/stat 2>&- | cut -d' ' -f3")
     assert state.success and state.output.strip() in ("", "Z"), state.output
     assert timed_out.request_id
     metrics = session.get_metrics()

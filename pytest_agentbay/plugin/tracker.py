@@ -40,6 +40,10 @@ class Entry:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+def _calls() -> deque[Entry]:
+    return deque(maxlen=20)
+
+
 @dataclass
 class Stats:
     """Figures for the terminal summary; xdist workers send theirs to the controller."""
@@ -83,13 +87,27 @@ class Tracker:
         self.run_id = run_id or uuid.uuid4().hex[:12]
         self.worker = worker
         self.stats = Stats()
-        self.current = ""  # node id of the test running now (one per process)
+        self._current = ""
         self.alive: dict[str, float] = {}  # session id -> creation time
         self.kept: set[str] = set()
         self.seen: set[str] = set()
-        self.entries: dict[str, deque[Entry]] = defaultdict(lambda: deque(maxlen=20))
+        self.entries: dict[str, deque[Entry]] = defaultdict(_calls)
         self.secrets: set[str] = set()
         self._aside = threading.local()  # calls of this thread belong to no test (look-ahead)
+
+    @property
+    def current(self) -> str:
+        """Node id of the test running now (one at a time per process)."""
+        return self._current
+
+    @current.setter
+    def current(self, nodeid: str) -> None:
+        # Earlier tests' reports are made: their calls are dropped, or a long run would keep
+        # every command's reply. (A new dict, swapped in whole: deletes run in the background.)
+        entries: dict[str, deque[Entry]] = defaultdict(_calls)
+        if nodeid in self.entries:
+            entries[nodeid] = self.entries[nodeid]
+        self._current, self.entries = nodeid, entries
 
     def observe(self, call: Call, outcome: RawReply | Failure, seconds: float) -> None:
         """The clients' observer: learn from every call the plugin's clients make."""

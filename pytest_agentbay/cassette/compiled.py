@@ -4,7 +4,8 @@ while the YAML file still has the content hash they were made from.
 Parsing YAML costs more than replaying the test it holds; JSON loads about thirty times faster.
 The YAML files stay the source of truth (what is committed and reviewed); the cache lives in
 pytest's cache directory (never committed), one entry per cassette, rewritten when the file's
-content changes. A missing, stale or unreadable entry only means the YAML is parsed again.
+content (or a large body stored beside it) changes. A missing, stale or unreadable entry only
+means the YAML is parsed again.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from . import files
+from . import bodies, files
 from .errors import CassetteError
 from .keys import Key
 from .scrub import Interaction
@@ -33,7 +34,7 @@ def load(path: Path, label: str, cache: Path | None) -> tuple[list[Interaction],
         content = path.read_bytes()
     except OSError as error:
         raise CassetteError(f"cannot read cassette {label}: {error.strerror}") from None
-    digest = hashlib.blake2b(content, digest_size=20).hexdigest()
+    digest = hashlib.blake2b(content + _bodies(path), digest_size=20).hexdigest()
     entry = cache / (hashlib.blake2b(str(path).encode(), digest_size=12).hexdigest() + ".json")
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
         stored = json.loads(entry.read_bytes())
@@ -43,6 +44,17 @@ def load(path: Path, label: str, cache: Path | None) -> tuple[list[Interaction],
     interactions, keys = _parse(path, label)
     _store(entry, {"format": FORMAT, "content": digest, "interactions": interactions, "keys": keys})
     return interactions, keys
+
+
+def _bodies(path: Path) -> bytes:
+    """What tells whether the large bodies stored beside the cassette changed (see bodies.py):
+    their names, sizes and modification times; nothing when it has none."""
+    try:
+        with os.scandir(bodies.folder(path)) as found:
+            stats = sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in found)
+    except OSError:
+        return b""
+    return repr(stats).encode()
 
 
 def _parse(path: Path, label: str) -> tuple[list[Interaction], list[Key]]:

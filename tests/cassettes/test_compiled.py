@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_agentbay.cassette import compiled
+from pytest_agentbay.cassette import bodies, compiled
 from pytest_agentbay.cassette.errors import CassetteError
 
 from .conftest import Live, Project
@@ -111,3 +112,19 @@ def test_replay_runs_use_the_cache_and_follow_a_re_recording(project: Project, l
     project.replay("-p", "cacheprovider", offline=False).assert_outcomes(passed=1)
     stored = json.loads(entries(cache)[0].read_text())
     assert "second" in json.dumps(stored["interactions"])
+
+
+def test_a_changed_body_stored_beside_the_cassette_is_read_again(tmp_path: Path) -> None:
+    path, cache = tmp_path / "c.yaml", tmp_path / "cache"
+    stored = bodies.folder(path)
+    stored.mkdir()
+    (stored / "b.gz").write_bytes(gzip.compress(b'{"Data": "one"}'))
+    reference = "    body: {file: b.gz, size: 15}"
+    text = CASSETTE.format(value="x").splitlines()
+    path.write_text("\n".join(reference if "string:" in line else line for line in text))
+    assert body(compiled.load(path, "c.yaml", cache)[0]) == '{"Data": "one"}'
+    (stored / "b.gz").write_bytes(gzip.compress(b'{"Data": "two!"}'))
+    assert body(compiled.load(path, "c.yaml", cache)[0]) == '{"Data": "two!"}'
+    (stored / "b.gz").unlink()
+    with pytest.raises(CassetteError):
+        compiled.load(path, "c.yaml", cache)

@@ -135,6 +135,7 @@ async def test_a_delete_with_no_latency_knob_waits_only_a_millisecond(tmp_path: 
         async with AsyncAgentBay(KEY, Config("http://emulator.local"), clock=clock,
                                  transport=transport) as client:
             session = (await client.create()).session
+            assert session is not None
             before = clock.slept
             assert (await client.delete(session)).success
         assert clock.slept - before == pytest.approx(0.001)

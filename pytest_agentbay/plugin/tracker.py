@@ -103,7 +103,8 @@ class Tracker:
     @current.setter
     def current(self, nodeid: str) -> None:
         # Earlier tests' reports are made: their calls are dropped, or a long run would keep
-        # every command's summary and output tails. (A new dict, swapped in whole: deletes run in the background.)
+        # every command's summary and output tails. (A new dict, swapped in whole: deletes run
+        # in the background.)
         entries: dict[str, deque[Entry]] = defaultdict(_calls)
         if nodeid in self.entries:
             entries[nodeid] = self.entries[nodeid]

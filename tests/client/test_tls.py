@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from typing import Any
 
@@ -24,9 +25,23 @@ def loaded(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return calls
 
 
+def connection_pool(kind: Any, endpoint: str) -> None:
+    """Make a client and its connection pool (the async client's is made per event loop)."""
+    client = kind("key", Config(endpoint))
+    if kind is AsyncAgentBay:
+
+        async def touch() -> None:
+            assert client._driver.http is not None
+            await client.close()
+
+        asyncio.run(touch())
+    else:
+        client.close()
+
+
 @pytest.mark.parametrize("kind", [AgentBay, AsyncAgentBay])
 def test_a_plain_http_endpoint_loads_no_certificates(kind: Any, loaded: list[Any]) -> None:
-    kind("key", Config("http://127.0.0.1:9"))
+    connection_pool(kind, "http://127.0.0.1:9")
     assert loaded == []
 
 
@@ -34,5 +49,5 @@ def test_a_plain_http_endpoint_loads_no_certificates(kind: Any, loaded: list[Any
 def test_an_https_endpoint_still_verifies_with_the_ca_bundle(
     kind: Any, loaded: list[Any]
 ) -> None:
-    kind("key", Config("agentbay.cn-hangzhou.aliyuncs.com"))
+    connection_pool(kind, "agentbay.cn-hangzhou.aliyuncs.com")
     assert len(loaded) == 1

@@ -22,6 +22,7 @@ import vcr
 from pytest_agentbay import AgentBay, Config, VirtualClock
 from pytest_agentbay.cassette.keys import match_key, request_params
 from pytest_agentbay.cassette.scrub import ENDPOINT, Scrubber
+from pytest_agentbay.cassette.seam import DeckTransport
 from pytest_agentbay.cassette.tape import Deck, Tape
 from pytest_agentbay.emulator import Emulator, EmulatorServer
 from pytest_agentbay.plugin.cassettes import install
@@ -52,14 +53,20 @@ def record(path: Path, commands: int, root: Path) -> None:
         tape.save([KEY])
 
 
-def replay_ours(path: Path, commands: int, rounds: int = 3) -> tuple[float, float]:
-    """Milliseconds per replayed command (best of `rounds`): through our client, and the
-    cassette lookup alone."""
+def replay_ours(
+    path: Path, commands: int, rounds: int = 3, seam: bool = False
+) -> tuple[float, float]:
+    """Milliseconds per replayed command (best of `rounds`): through our client (answered by
+    vcrpy's patches, or at the transport seam as replayed tests are), and the cassette lookup
+    alone."""
     per_request, session_id = float("inf"), ""
     for _ in range(rounds):
         deck = Deck(Scrubber(["replay-key"]))
         deck.enter(Tape(path, path.name, path.name, "none"))
-        with install(deck), AgentBay("replay-key", Config(ENDPOINT), clock=VirtualClock()) as ab:
+        transport = DeckTransport(deck) if seam else None
+        with install(deck), AgentBay(
+            "replay-key", Config(ENDPOINT), clock=VirtualClock(), transport=transport
+        ) as ab:
             session = ab.create().session
             assert session is not None
             started = time.perf_counter()
@@ -175,6 +182,8 @@ def bench_replay(root: Path, big: int, small: int, samples: int) -> None:
             f"  ours,        {size:5,} interactions: {ours:7.3f} ms "
             f"(of which the cassette lookup {lookup:.3f} ms)"
         )
+    seam = replay_ours(root / f"c{big}.yaml", big, seam=True)[0]
+    print(f"  ours at the transport seam (as replayed tests run), {big:,}: {seam:.3f} ms")
     print(f"  (our client alone, in-memory transport, no cassette: {client_alone(big):.3f} ms)")
     plain = replay_plain_vcrpy(root / f"c{big}.yaml", big, max(1, samples // 5), _same_call)
     scan = replay_plain_vcrpy(root / f"c{big}.yaml", big, samples, _same_call_cached)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
-from . import files
+from . import compiled, files
 from .errors import NoMatch
 from .keys import Key, Params, closest, describe, match_key, request_params
 from .scrub import Interaction, Scrubber
@@ -36,13 +36,17 @@ def tape_mode(record_mode: str, exists: bool) -> Mode:
 class Tape:
     """The interactions of one cassette: played back by key, recorded, saved by mode."""
 
-    def __init__(self, path: Path, label: str, name: str, record_mode: str) -> None:
+    def __init__(
+        self, path: Path, label: str, name: str, record_mode: str, cache: Path | None = None
+    ) -> None:
         self.path, self.label, self.name = path, label, name  # label: for people; name: stable
         self.stamp = files.stamp(path)
         self.mode = tape_mode(record_mode, self.stamp is not None)
-        loaded = files.read(path, label) if self.stamp and record_mode != "rewrite" else []
+        loaded: list[Interaction] = []
+        self.keys: list[Key] = []
+        if self.stamp and record_mode != "rewrite":  # `cache`: see compiled.py
+            loaded, self.keys = compiled.load(path, label, cache)
         self.loaded = loaded
-        self.keys = [files.key_of(i) for i in loaded]
         self._queues = _index(self.keys, range(len(loaded)))
         self._played = [False] * len(loaded)
         self._loose: dict[Loosener, dict[Key, deque[int]]] = {}
@@ -205,8 +209,13 @@ class Deck:
     def route(self, method: str, uri: str, body: Any) -> Route | None:
         """The tape and key for an API request; None for other traffic, or with no tape."""
         with self._lock:
+            in_use = bool(self._stack)
+        return self.route_fields(request_params(method, uri, body)) if in_use else None
+
+    def route_fields(self, params: Params | None) -> Route | None:
+        """`route` for a request already split into its query and form fields."""
+        with self._lock:
             tape = self._stack[-1] if self._stack else None
-        params = request_params(method, uri, body) if tape is not None else None
         if tape is None or params is None:
             return None
         if self.before_request is not None:

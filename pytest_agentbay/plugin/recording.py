@@ -68,14 +68,17 @@ class Recorder:
         self.loose = 0  # requests replayed despite random-looking values, for the summary
         if isinstance(run.backend, ReplayBackend):
             self.deck.before_request = run.backend.virtualize_sdk
+            run.backend.deck = self.deck  # our clients' replies come from the deck directly
         self._patches: contextlib.ExitStack | None = None
+        cache = getattr(config, "cache", None)  # None with -p no:cacheprovider
+        self.cache = cache.mkdir("agentbay-cassettes") if cache is not None else None
         self._scopes: dict[str, Tape] = {}
         self._test: Tape | None = None
 
     def _open(self, name: str) -> Tape:
         path = self.directory / name
         try:
-            return Tape(path, shown(self.config, path), name, self.record_mode)
+            return Tape(path, shown(self.config, path), name, self.record_mode, self.cache)
         except CassetteError as error:
             pytest.fail(str(error), pytrace=False)
         except OSError as error:  # e.g. a file where the cassette directory should be

@@ -14,6 +14,8 @@ import httpx
 import pytest
 
 from ..cassette.scrub import ENDPOINT
+from ..cassette.seam import DeckTransport
+from ..cassette.tape import Deck
 from ..client.agentbay import AgentBay, AsyncAgentBay
 from ..client.drivers import Observer
 from ..clock import SYSTEM_CLOCK, VirtualClock
@@ -31,22 +33,27 @@ class ReplayBackend(Backend):
     clock: VirtualClock = field(default_factory=VirtualClock, repr=False)
     _test: pytest.MonkeyPatch | None = field(default=None, repr=False)
     _sdk: bool = field(default=False, repr=False)
+    deck: Deck | None = field(default=None, repr=False)  # set by the recorder of the run
 
     @classmethod
     def create(cls, where: str) -> ReplayBackend:
         """The backend of a run replaying the cassettes in `where`."""
         return cls("replay", ENDPOINT, REPLAY_KEY, where=where)
 
-    # The transports never connect (vcrpy answers first): no TLS set-up, which takes longer
-    # than replaying a whole test.
+    # Our clients are answered at the transport seam, by the deck, without vcrpy's stubs.
+    # What the deck leaves goes to a transport that never connects (vcrpy answers first).
     def client(self, observer: Observer | None = None) -> AgentBay:
-        transport = httpx.HTTPTransport(verify=False)
+        transport: httpx.BaseTransport = httpx.HTTPTransport(verify=False)
+        if self.deck is not None:
+            transport = DeckTransport(self.deck, sync=transport)
         return AgentBay(
             self.api_key, self._config(), observer=observer, clock=self.clock, transport=transport
         )
 
     def async_client(self, observer: Observer | None = None) -> AsyncAgentBay:
-        transport = httpx.AsyncHTTPTransport(verify=False)
+        transport: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(verify=False)
+        if self.deck is not None:
+            transport = DeckTransport(self.deck, async_=transport)
         return AsyncAgentBay(
             self.api_key, self._config(), observer=observer, clock=self.clock, transport=transport
         )

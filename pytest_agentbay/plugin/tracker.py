@@ -40,6 +40,10 @@ class Entry:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+def _calls() -> deque[Entry]:
+    return deque(maxlen=20)
+
+
 @dataclass
 class Stats:
     """Figures for the terminal summary; xdist workers send theirs to the controller."""
@@ -91,7 +95,7 @@ class Tracker:
         self.alive: dict[str, float] = {}  # session id -> creation time
         self.kept: set[str] = set()
         self.seen: set[str] = set()
-        self.entries: dict[str, deque[Entry]] = defaultdict(lambda: deque(maxlen=20))
+        self.entries: dict[str, deque[Entry]] = defaultdict(_calls)
         self.secrets: set[str] = set()
         self._aside = threading.local()  # calls of this thread belong to no test (look-ahead)
 
@@ -103,7 +107,13 @@ class Tracker:
 
     @current.setter
     def current(self, nodeid: str) -> None:
-        self._local.current = nodeid
+        # Earlier tests' reports are made: their calls are dropped, or a long run would keep
+        # every command's summary and output tails. (A new dict, swapped in whole: deletes run
+        # in the background.)
+        entries: dict[str, deque[Entry]] = defaultdict(_calls)
+        if nodeid in self.entries:
+            entries[nodeid] = self.entries[nodeid]
+        self._local.current, self.entries = nodeid, entries
 
     def observe(self, call: Call, outcome: RawReply | Failure, seconds: float) -> None:
         """The clients' observer: learn from every call the plugin's clients make."""

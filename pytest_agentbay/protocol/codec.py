@@ -76,10 +76,10 @@ class Envelope:
     body: Mapping[str, Any]
 
 
-def encode(
+def fields(
     call: Call, api_key: str, now: datetime | None = None
-) -> tuple[str, bytes, dict[str, str]]:
-    """The query string, form body and headers for `call`."""
+) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """The query fields, form fields and headers of `call`, before URL encoding."""
     stamp = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
     auth = {"Authorization": f"Bearer {api_key}"}
     query: dict[str, Any] = {
@@ -101,9 +101,16 @@ def encode(
     # Values as the official SDK renders them: `str()` gives `True`/`False` and decimal ints.
     # JSON-in-a-field values (Labels, Args) arrive already serialised by their operation,
     # because the two differ in ASCII escaping.
-    encoded_query = urlencode([(k, str(v)) for k, v in query.items()])
-    encoded_body = urlencode(sorted((k, str(v)) for k, v in body.items()))
-    return encoded_query, encoded_body.encode(), headers
+    as_text = {k: str(v) for k, v in query.items()}, {k: str(v) for k, v in body.items()}
+    return as_text[0], as_text[1], headers
+
+
+def encode(
+    call: Call, api_key: str, now: datetime | None = None
+) -> tuple[str, bytes, dict[str, str]]:
+    """The query string, form body and headers for `call`."""
+    query, body, headers = fields(call, api_key, now)
+    return urlencode(list(query.items())), urlencode(sorted(body.items())).encode(), headers
 
 
 def as_dict(value: Any) -> dict[str, Any]:

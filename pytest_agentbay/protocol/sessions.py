@@ -40,8 +40,10 @@ SDK_STATS = json.dumps(
 )
 W = TypeVar("W", SessionPauseResult, SessionResumeResult)
 NOT_FOUND = "InvalidMcpSession.NotFound"
-# Deletion usually completes within a moment: poll soon, then back off to the SDK's 1 s.
-DELETE_FIRST_POLL = 0.05
+# Deletion usually completes within a moment: poll again almost at once (a local backend is
+# done by then; the cloud pays one cheap extra call), then from 0.05 s back off to the SDK's 1 s.
+DELETE_FIRST_POLL = 0.001
+DELETE_SECOND_POLL = 0.05
 DELETE_LIMIT_S = 300.0
 
 
@@ -144,8 +146,8 @@ def get(ctx: Context, session_id: str) -> Op[SessionDataResult]:
 
 @guarded("delete session", DeleteResult)
 def delete(ctx: Context, session_id: str, sync_context: bool = False) -> Op[DeleteResult]:
-    """DeleteSessionAsync, then GetSessionDetail (after 0.05 s, doubling up to every second)
-    until FINISH or not-found, for at most 300 s."""
+    """DeleteSessionAsync, then GetSessionDetail (at once, after 1 ms, then after 0.05 s
+    doubling up to every second) until FINISH or not-found, for at most 300 s."""
     require_id(session_id)
     if sync_context:
         yield from sync_before_delete(ctx, session_id)
@@ -162,7 +164,7 @@ def delete(ctx: Context, session_id: str, sync_context: bool = False) -> Op[Dele
             if error.code == NOT_FOUND or "not found" in error.message.lower():
                 break
         yield Sleep(delay)
-        waited, delay = waited + delay, min(delay * 2, 1.0)
+        waited, delay = waited + delay, min(max(delay * 2, DELETE_SECOND_POLL), 1.0)
     else:
         raise ApiError(
             f"session {session_id} still not deleted after {DELETE_LIMIT_S:.0f} s",

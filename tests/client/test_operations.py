@@ -92,7 +92,7 @@ async def test_delete_polls_until_finish(
     result = await resolve(client.delete(session))
     assert result.success and result.request_id == "DEL"
     assert service.actions().count("GetSessionDetail") == 3
-    assert clock.slept == pytest.approx(0.05 + 0.1)  # first poll at once, then backing off
+    assert clock.slept == pytest.approx(0.001 + 0.05)  # at once, at 1 ms, then backing off
 
 
 async def test_delete_ends_on_not_found(client: Any, service: FakeService) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,10 +90,11 @@ def test_sync_commands(sdk: Any, endpoint: str) -> None:
     assert result.output == f"{made.output}/with space\n{tricky}"
     failed = session.command.execute_command("echo oops >&2; exit 3")
     assert not failed.success and failed.exit_code == 3 and failed.stderr == "oops\n"
-    started = time.monotonic()
-    timed_out = session.command.execute_command("sleep 5", timeout_ms=300)
-    assert time.monotonic() - started < 4
+    # The timeout ended the command (not merely the wait for it): its process is gone.
+    timed_out = session.command.execute_command("echo $$ > ~/pid; exec sleep 30", timeout_ms=300)
     assert not timed_out.success and timed_out.output == "" and timed_out.error_message
+    state = session.command.execute_command("cat /proc/$(cat ~/pid)/stat 2>&- | cut -d' ' -f3")
+    assert state.success and state.output.strip() in ("", "Z"), state.output
     assert timed_out.request_id
     metrics = session.get_metrics()
     assert metrics.success and metrics.metrics.cpu_count >= 1 and metrics.metrics.mem_total > 0
@@ -134,12 +134,13 @@ async def test_async_sdk(sdk: Any, endpoint: str, real_emulator: Emulator) -> No
     assert [item["sessionId"] for item in listed.session_ids] == [session.session_id]
     assert (await agent_bay.get(session.session_id)).success
 
-    started = time.monotonic()
+    # Overlap shown without a clock: each command waits (up to 20 s) until all four have
+    # started; run one after another, the first would give up and fail.
+    meet = 'touch ~/met.$N; for _ in $(seq 400); do [ $(ls ~ | grep -c met) -ge 4 ] && break; ' \
+        'sleep 0.05; done; [ $(ls ~ | grep -c met) -ge 4 ] && echo $N'
     results = await asyncio.gather(*[
-        session.command.execute_command(f"sleep 0.5; echo {i}", cwd="/tmp", envs={"N": str(i)})
-        for i in range(4)])
-    assert [r.output for r in results] == [f"{i}\n" for i in range(4)]
-    assert time.monotonic() - started < 1.8, "concurrent commands must overlap"
+        session.command.execute_command(meet, cwd="/tmp", envs={"N": str(i)}) for i in range(4)])
+    assert [r.output for r in results] == [f"{i}\n" for i in range(4)], "commands must overlap"
     timed_out = await session.command.execute_command("sleep 5", timeout_ms=300)
     assert not timed_out.success and timed_out.output == ""
 

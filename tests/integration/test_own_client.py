@@ -123,3 +123,22 @@ async def test_agent_tasks(client: Any, emulator: Emulator, clock: VirtualClock)
 async def test_wrong_key_is_not_logged_in(way_in: dict[str, Any]) -> None:
     result = AgentBay("wrong-key", **way_in).create()
     assert not result.success and result.code == "NOT_LOGIN"
+
+
+async def test_a_delete_with_no_latency_knob_waits_only_a_millisecond(tmp_path: Any) -> None:
+    """The local backend shows DELETING to one status read; the client's next read, 1 ms
+    later on its clock (not 50 ms), finds the session gone."""
+    clock = VirtualClock()
+    emulator = Emulator(api_keys=[KEY], clock=clock, root=tmp_path)
+    transport = EmulatorTransport(emulator)
+    try:
+        async with AsyncAgentBay(KEY, Config("http://emulator.local"), clock=clock,
+                                 transport=transport) as client:
+            session = (await client.create()).session
+            assert session is not None
+            before = clock.slept
+            assert (await client.delete(session)).success
+        assert clock.slept - before == pytest.approx(0.001)
+        assert emulator.requests["GetSessionDetail"] == 2
+    finally:
+        emulator.close()

@@ -107,10 +107,13 @@ class AgentBayScheduling:
     only remembered; afterwards every call goes to the chosen scheduler."""
 
     def __init__(self, config: pytest.Config, log: Any, fleet: Fleet) -> None:
-        from xdist.workermanage import parse_tx_spec_config
+        from xdist import workermanage
 
+        # pytest-xdist 3.6 renamed parse_spec_config; the floor (3.5) has the old name
+        parse = getattr(workermanage, "parse_tx_spec_config", None)
+        parse = parse or workermanage.parse_spec_config
         self.config, self.log, self.fleet = config, log, fleet
-        self.numnodes = len(parse_tx_spec_config(config))
+        self.numnodes = len(parse(config))
         self.waiting: list[Any] = []  # nodes, before the choice
         self.collections: dict[Any, list[str]] = {}
         self.chosen: Any = None

@@ -4,7 +4,6 @@ background), keeping those of failed tests, and the end-of-run sweep."""
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import json
 import time
@@ -23,11 +22,12 @@ from ..models.results import DeleteResult, SessionData, SessionResult
 from . import hooks
 from .backend import Backend, required
 from .fleet import Fleet, Slot, SlotTimeout
-from .guard import InFlight, is_quota_error, pauses
+from .guard import InFlight, is_quota_error
 from .heartbeat import PROMISE, Heartbeat
 from .markers import session_params
 from .params import fields as fixture_fields
 from .planner import Planner, claim
+from .sending import Sending
 from .settings import Settings
 from .tracker import Tracker
 
@@ -39,7 +39,7 @@ USED_KEY = pytest.StashKey[list[dict[str, Any]]]()
 Node = pytest.Item | pytest.Collector
 
 
-class Leases:
+class Leases(Sending):
     """The sessions this process created and has not deleted yet, and how to end them."""
 
     def __init__(
@@ -226,84 +226,6 @@ class Leases:
     def _refuse_when_stopping(self) -> None:
         if self.stopping:
             pytest.fail(f"AgentBay: no new sessions, the run is stopping ({self.stopping})")
-
-    def _take_slot(self, quota: int) -> Slot:
-        self._alone(quota)
-        try:
-            return self.fleet.take_slot(quota, timeout=self.settings.quota_timeout)
-        except SlotTimeout as late:
-            self._no_slot(quota, late.waited)
-            raise  # pragma: no cover - _no_slot raises
-
-    def _alone(self, quota: int) -> None:
-        """Fail at once when this process holds every slot: no one else can free one."""
-        if len(self.slots) >= quota:
-            self._wait_deletes()  # our own background deletes give slots back
-        if len(self.slots) >= quota:
-            pytest.fail(
-                f"AgentBay: {self.tracker.current or 'this test'} needs more than "
-                f"--agentbay-max-sessions={quota} session(s) at once (this process already "
-                f"holds {len(self.slots)}); raise --agentbay-max-sessions",
-                pytrace=False,
-            )
-
-    def _no_slot(self, quota: int, waited: float) -> None:
-        pytest.fail(
-            f"AgentBay: waited {waited:.1f} s for one of the --agentbay-max-sessions={quota} "
-            f"quota slots (all held by tests that wait too, or by long tests) and gave up at "
-            f"--agentbay-quota-timeout={self.settings.quota_timeout:g}; raise either option",
-            pytrace=False,
-        )
-
-    def _send(self, params: CreateSessionParams) -> SessionResult[Any]:
-        """Create; the service's quota errors are retried with backoff and jitter up to the
-        quota deadline (shards on other machines share the account's quota)."""
-        retries = pauses(self.settings.quota_timeout)
-        while True:
-            with self._flight(params) as got:
-                got.append(self.client.create(params))
-            if (pause := self._retry(got, retries)) is None:
-                return got[0]  # type: ignore[no-any-return]
-            time.sleep(pause)
-
-    async def _asend(self, client: AsyncAgentBay, params: CreateSessionParams) -> Any:
-        retries = pauses(self.settings.quota_timeout)
-        while True:
-            got = await self._aonce(client, params)
-            if (pause := self._retry(got, retries)) is None:
-                return got[0]
-            await asyncio.sleep(pause)
-
-    async def _aonce(self, client: AsyncAgentBay, params: CreateSessionParams) -> list[Any]:
-        with self._flight(params) as got:
-            got.append(await client.create(params))
-        return got
-
-    def _retry(self, got: list[Any], retries: Iterator[float]) -> float | None:
-        """The pause before trying again after a quota error; None: the result stands."""
-        return next(retries, None) if is_quota_error(got[0]) else None
-
-    @contextmanager
-    def _flight(self, params: CreateSessionParams) -> Iterator[list[Any]]:
-        """A create under way: counted (the sweep waits for it) and, if its reply is lost,
-        its session looked for by its labels."""
-        self.inflight.begin()
-        got: list[Any] = []
-        try:
-            yield got
-        finally:
-            self._created(params, got[0] if got else None)
-
-    def _created(self, params: CreateSessionParams, result: SessionResult[Any] | None) -> None:
-        """A create ended; if its reply was lost, its session may exist: look for it now (the
-        end-of-run sweep looks again)."""
-        self.inflight.end(params, result, 2 * self.settings.timeout)
-        if result is not None and self.inflight.suspects:
-            for session_id in self.inflight.reclaim(self.client, self._known):
-                self.tracker.orphans.append(session_id)
-
-    def _known(self, session_id: str) -> bool:
-        return session_id in self.tracker.alive or session_id in self.tracker.kept
 
     @contextmanager
     def lease(self, node: Node, base: Any = None) -> Iterator[Session[Any]]:

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from .tracker import Entry
 
 OUTPUT_KEY = pytest.StashKey["Path | None"]()
-FAILED_KEY = pytest.StashKey[bool]()  # a phase of the test failed (setup, call or teardown)
 FILES = frozenset({"agentbay-calls.log", "agentbay-calls.json"})
 SESSION_PROPERTY = "agentbay_session_id"
 REQUEST_PROPERTY = "agentbay_request_id"
@@ -67,8 +66,6 @@ def pytest_runtest_makereport(
     run = active_run(item.config)
     if run is None or run.backend is None:
         return report
-    if report.failed:
-        item.stash[FAILED_KEY] = True
     if report.when == "teardown":
         _finish(item, report, run)
     return report
@@ -76,6 +73,8 @@ def pytest_runtest_makereport(
 
 def _finish(item: pytest.Item, report: pytest.TestReport, run: Run) -> None:
     """The test is over: its JUnit properties, its files if it failed; then forget its calls."""
+    from .leases import FAILED_KEY  # set by the plugin's report hook for any failed phase
+
     entries = list(run.tracker.entries.pop(item.nodeid, ()))
     sessions = sessions_of(item)
     failed = item.stash.get(FAILED_KEY, False)

@@ -304,7 +304,8 @@ def test_emulator_fixture_controls_the_local_backend_and_is_reset_after(
             assert agentbay_emulator.state()["live"] == 0
         """
     )
-    result = inner.runpytest("--agentbay", *QUIET)
+    # The refused create is retried until the quota timeout: keep it short.
+    result = inner.runpytest("--agentbay", "--agentbay-quota-timeout=0.5", *QUIET)
     result.assert_outcomes(passed=3)
 
 

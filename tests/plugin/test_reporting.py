@@ -97,7 +97,7 @@ def test_setup_error_report_carries_the_service_failure(
 ) -> None:
     backend.emulator.set_quota(0)
     inner.makepyfile("def test_one(agentbay_session):\n    pass\n")
-    result = run(inner)
+    result = run(inner, "--agentbay-quota-timeout=0.5")  # the refusal is retried until then
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         [

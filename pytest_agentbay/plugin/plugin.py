@@ -203,7 +203,13 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     stopped = signals.received if signals is not None else 0
     orphans = run.tracker.orphans
     if run.backend is None or not (
-        stats.created or stats.reused or run.leaked or run.crashed or stopped or orphans
+        stats.created
+        or stats.reused
+        or stats.quota_wait_seconds
+        or run.leaked
+        or run.crashed
+        or stopped
+        or orphans
     ):
         return
     terminalreporter.section("agentbay")

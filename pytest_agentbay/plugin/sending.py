@@ -75,6 +75,7 @@ class Sending:
             if (pause := self._retry(got, retries)) is None:
                 return got[0]  # type: ignore[no-any-return]
             time.sleep(pause)
+            self.tracker.stats.quota_wait_seconds += pause
 
     async def _asend(self, client: AsyncAgentBay, params: CreateSessionParams) -> Any:
         retries = pauses(self.settings.quota_timeout)
@@ -83,6 +84,7 @@ class Sending:
             if (pause := self._retry(got, retries)) is None:
                 return got[0]
             await asyncio.sleep(pause)
+            self.tracker.stats.quota_wait_seconds += pause
 
     async def _aonce(self, client: AsyncAgentBay, params: CreateSessionParams) -> list[Any]:
         with self._flight(params) as got:

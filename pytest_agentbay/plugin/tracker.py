@@ -55,7 +55,7 @@ class Stats:
     kept: int = 0
     create_seconds: list[float] = field(default_factory=list)
     session_seconds: float = 0.0
-    quota_wait_seconds: float = 0.0
+    quota_wait_seconds: float = 0.0  # for --agentbay-max-sessions slots and service refusals
 
     def merge(self, other: dict[str, Any]) -> None:
         for name, value in other.items():
@@ -76,7 +76,10 @@ class Stats:
             out.append(f"create latency: p50 {statistics.median(ordered):.3f} s, p95 {p95:.3f} s")
         out.append(f"session time: {self.session_seconds:.1f} session-seconds")
         if self.quota_wait_seconds:
-            out.append(f"waited for a quota slot: {self.quota_wait_seconds:.1f} s in all")
+            out.append(
+                f"waited for quota: {self.quota_wait_seconds:.1f} s in all (a slot of "
+                "--agentbay-max-sessions, or the service refusing creates for its quota)"
+            )
         return out
 
 

@@ -137,6 +137,7 @@ def test_a_service_quota_error_waits_with_backoff_until_a_session_frees(
     threading.Thread(target=free_later).start()
     result, took = _timed(lambda: run(inner, "--agentbay-quota-timeout=15"))
     result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["waited for quota: *.? s in all*the service refusing*"])
     assert backend.emulator.requests["CreateMcpSession"] >= 3  # refused, retried, made
     assert took < BOUND_S
     assert backend.live() == []
@@ -149,7 +150,14 @@ def test_a_service_quota_error_gives_up_at_the_deadline_naming_the_option(
     inner.makepyfile("def test_needs_one(agentbay_session):\n    pass\n")
     result, took = _timed(lambda: run(inner, "--agentbay-quota-timeout=0.5"))
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*still refused after waiting --agentbay-quota-timeout=0.5 s*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*still refused after waiting --agentbay-quota-timeout=0.5 s*",
+            "*= agentbay =*",
+            "sessions: 0 created, *",
+            "waited for quota: 0.? s in all*",
+        ]
+    )
     assert took < BOUND_S
 
 

@@ -84,7 +84,7 @@ def test_quota_is_never_exceeded(inner: pytest.Pytester, backend: Backend) -> No
     result = run_subprocess(inner, "-n", "3", "--agentbay-max-sessions=2")
     result.assert_outcomes(passed=8)
     assert backend.creates() == 8 and backend.live() == []
-    result.stdout.fnmatch_lines(["*waited for a quota slot: * s in all*"])
+    result.stdout.fnmatch_lines(["*waited for quota: * s in all*"])
 
 
 def test_killed_worker_leaves_no_session(inner: pytest.Pytester, backend: Backend) -> None:

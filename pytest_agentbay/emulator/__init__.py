@@ -2,9 +2,9 @@
 
 from .core import Emulator
 from .images import BUILTIN_IMAGES, ImageSpec
+from .records import LiveSession
 from .reply import Reply
 from .server import EmulatorServer
-from .state import LiveSession
 from .transport import EmulatorTransport
 
 __all__ = [

@@ -13,9 +13,9 @@ from ..protocol.lifecycle import LISTED, Status
 from .form import Params, int_param, json_param, labels_param, required
 from .images import DEFAULT_IMAGE, resource_url
 from .mcp import call_mcp_tool
-from .records import SessionRecord
+from .records import NewSession, SessionRecord
 from .reply import ApiError, Ok, invalid
-from .state import NewSession, Store
+from .state import Store
 
 Handler = Callable[[Store, str, Params], Ok]
 MAX_PAGE = 100

@@ -22,9 +22,9 @@ from .images import BUILTIN_IMAGES, ImageSpec
 from .knobs import SHELL, THROTTLING_CODE, THROTTLING_MESSAGE, Fault, Knobs, checked_seconds
 from .limits import DEFAULT_LIMITS, Limits
 from .mcp import TOOLS
-from .records import SandboxFactory
+from .records import LiveSession, SandboxFactory
 from .reply import ApiError, Ok, Reply, failure, missing, not_login, success
-from .state import LiveSession, Store
+from .state import Store
 from .tasks import TaskRule
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,9 @@ action except GetSessionDetail. `state.Store` applies these rules under its lock
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,6 +22,7 @@ from .images import ImageSpec
 from .reply import ApiError
 from .tasks import TaskBook
 
+log = logging.getLogger(__name__)
 TIMEOUT_EXIT_CODE = 124  # what a timed-out command reports, as `timeout(1)` does
 BROWSER_PORT = 9222  # the port InitBrowser and `browser_use_initialize` answer
 
@@ -116,3 +118,32 @@ def refusal(record: SessionRecord, action: str) -> ApiError:
         f"Session {record.session_id} is {status}; {action} is not allowed in this status.",
     )
 
+
+@dataclass(frozen=True)
+class LiveSession:
+    """A session that is alive (not finished), as tests see it."""
+
+    session_id: str
+    image_id: str
+    status: str
+    labels: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class NewSession:
+    """What CreateMcpSession asks for, parsed."""
+
+    image_id: str
+    image: ImageSpec
+    labels: dict[str, str]
+    contexts: list[dict[str, str]]
+    region_id: str
+
+
+def close_sandboxes(sandboxes: Iterable[SandboxLike]) -> None:
+    """Close sandboxes, carrying on past any that fail."""
+    for sandbox in sandboxes:
+        try:
+            sandbox.close()
+        except Exception:
+            log.exception("closing a sandbox failed")

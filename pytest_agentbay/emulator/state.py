@@ -7,13 +7,11 @@ and the tools only parse, call these and render. The lifecycle rules are in `rec
 
 from __future__ import annotations
 
-import logging
 import shutil
 import tempfile
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,42 +20,20 @@ from ..protocol.lifecycle import ACCEPTS_TOOLS, LISTED, Status
 from .ids import Ids
 from .images import ImageSpec
 from .knobs import Fault, Knobs
-from .records import BROWSER_PORT, SandboxFactory, SandboxLike, SessionRecord, refusal
+from .records import (
+    BROWSER_PORT,
+    LiveSession,
+    NewSession,
+    SandboxFactory,
+    SandboxLike,
+    SessionRecord,
+    close_sandboxes,
+    refusal,
+)
 from .reply import ApiError, not_found
 from .tasks import Task
 
-log = logging.getLogger(__name__)
 GONE = (Status.FINISH, Status.DELETING, Status.DELETED)  # no longer count against a quota
-
-
-@dataclass(frozen=True)
-class LiveSession:
-    """A session that is alive (not finished), as tests see it."""
-
-    session_id: str
-    image_id: str
-    status: str
-    labels: Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class NewSession:
-    """What CreateMcpSession asks for, parsed."""
-
-    image_id: str
-    image: ImageSpec
-    labels: dict[str, str]
-    contexts: list[dict[str, str]]
-    region_id: str
-
-
-def close_sandboxes(sandboxes: Iterable[SandboxLike]) -> None:
-    """Close sandboxes, carrying on past any that fail."""
-    for sandbox in sandboxes:
-        try:
-            sandbox.close()
-        except Exception:
-            log.exception("closing a sandbox failed")
 
 
 class Store:

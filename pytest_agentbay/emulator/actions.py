@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..protocol.lifecycle import LISTED, Status
+from .expiry import expiry_of
 from .form import Params, int_param, json_param, labels_param, required
 from .images import DEFAULT_IMAGE, resource_url
 from .mcp import call_mcp_tool
@@ -39,8 +40,9 @@ def create_mcp_session(store: Store, key: str, params: Params) -> Ok:
         known = ", ".join(sorted(store.images))
         raise ApiError("InvalidImage.NotFound",
                        f"The specified image {image_id} is not found. Known images: {known}.")
+    expiry = expiry_of(params)
     new = NewSession(image_id, image, labels_param(params), _contexts(params),
-                     params.get("LoginRegionId") or "cn-hangzhou")
+                     params.get("LoginRegionId") or "cn-hangzhou", expiry.idle, expiry.runtime)
     record = store.create(key, new)
     return Ok({"SessionId": record.session_id, "ResourceId": record.resource_id,
                "AppInstanceId": record.app_instance_id, "ResourceUrl": _url(record),
@@ -101,7 +103,7 @@ def get_session_detail(store: Store, key: str, params: Params) -> Ok:
                "AppInstanceId": record.app_instance_id, "ImageId": record.image_id,
                "ImageType": record.image.os, "BizType": record.image.resource_type,
                "IsDeleted": finished, "RegionId": record.region_id,
-               "EndReason": "Deleted" if finished else ""})
+               "EndReason": (record.end_reason or "Deleted") if finished else ""})
 
 
 def pause_session(store: Store, key: str, params: Params) -> Ok:
@@ -119,6 +121,13 @@ def resume_session(store: Store, key: str, params: Params) -> Ok:
 def delete_session(store: Store, key: str, params: Params) -> Ok:
     """DeleteSessionAsync: DELETING at once; commands are killed and files removed now."""
     store.move(key, required(params, "SessionId"), "DeleteSessionAsync")
+    return Ok()
+
+
+def refresh_session_idle_time(store: Store, key: str, params: Params) -> Ok:
+    """RefreshSessionIdleTime (`session.keep_alive()`): a call naming the session, which is
+    all it takes to restart its idle time (see `expiry`)."""
+    store.session(key, required(params, "SessionId"))
     return Ok()
 
 
@@ -201,6 +210,7 @@ ACTIONS: dict[str, Handler] = {
     "DeleteSessionAsync": delete_session,
     "PauseSessionAsync": pause_session,
     "ResumeSessionAsync": resume_session,
+    "RefreshSessionIdleTime": refresh_session_idle_time,
     "GetMcpResource": get_mcp_resource,
     "GetLabel": get_label,
     "SetLabel": set_label,

@@ -118,12 +118,16 @@ class Emulator:
         names = {action}
         if action == "CallMcpTool":
             names.add(params.get("Name", ""))
-        fault, delay = self.store.admit(action, names)
-        if fault is not None:
-            raise fault.error()
-        if delay > 0:
-            self.clock.sleep(delay)
-        return handler(self.store, api_key, params)
+        fault, delay, named = self.store.admit(action, names, api_key, params.get("SessionId", ""))
+        try:
+            if fault is not None:
+                raise fault.error()
+            if delay > 0:
+                self.clock.sleep(delay)
+            return handler(self.store, api_key, params)
+        finally:
+            if named is not None:  # the call's end is activity too (`expiry`)
+                self.store.done(named)
 
     def authenticate(self, authorization: str | None) -> str:
         """The API key of `Bearer <key>`, or NOT_LOGIN."""
@@ -153,6 +157,11 @@ class Emulator:
     def state(self) -> dict[str, Any]:
         """Counts, knob settings and sandbox limits (no keys, no secrets): the control GET."""
         return {**self.store.describe(), "limits": self.limits.describe()}
+
+    def release_expired(self) -> None:
+        """Release the sessions whose idle_release_timeout (or max runtime) is up. Every call
+        does this first; a server also does it a few times a second with no call arriving."""
+        self.store.sweep()
 
     def close(self) -> None:
         """Finish every session, kill its commands and remove its files."""

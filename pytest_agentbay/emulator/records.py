@@ -82,6 +82,11 @@ class SessionRecord:
     browser_port: int | None = None
     tasks: TaskBook = field(default_factory=TaskBook)
     code_runs: int = 0  # run_code calls so far: the next one's execution_count is this + 1
+    idle_seconds: float = 0.0  # released after this long with no call naming it (0: never)
+    runtime_seconds: float = 0.0  # released this long after creation (0: never)
+    active_at: float = 0.0  # when the last call naming it arrived or ended
+    calls: int = 0  # calls naming it under way: it is not idle while one runs
+    end_reason: str = ""  # why the service released it, when it did (see `expiry`)
     sandbox: SandboxLike | None = None
     sandbox_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -138,6 +143,8 @@ class NewSession:
     labels: dict[str, str]
     contexts: list[dict[str, str]]
     region_id: str
+    idle_seconds: float = 0.0
+    runtime_seconds: float = 0.0
 
 
 def close_sandboxes(sandboxes: Iterable[SandboxLike]) -> None:

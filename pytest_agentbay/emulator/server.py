@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from .core import Emulator
 from .endpoints import METHODS, not_allowed, route
+from .expiry import Sweeper
 from .form import MAX_BODY_BYTES
 from .reply import ApiError, Reply, failure
 
@@ -205,6 +206,7 @@ class EmulatorServer:
         self.host, self.port = host.strip("[]"), port
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._sweeper: Sweeper | None = None
 
     @property
     def url(self) -> str:
@@ -223,6 +225,8 @@ class EmulatorServer:
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
             name=f"agentbay-emulator:{self.port}", daemon=True)
         self._thread.start()
+        self._sweeper = Sweeper(self.emulator.release_expired,
+                                f"agentbay-emulator-expiry:{self.port}").start()
         return self
 
     def stop(self) -> None:
@@ -231,6 +235,9 @@ class EmulatorServer:
         if server is None:
             return
         server.shutdown()
+        if self._sweeper is not None:
+            self._sweeper.stop()
+            self._sweeper = None
         self.emulator.close()
         server.drop_connections()
         server.server_close()

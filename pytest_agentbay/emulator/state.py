@@ -17,6 +17,7 @@ from typing import Any
 
 from ..clock import Clock
 from ..protocol.lifecycle import ACCEPTS_TOOLS, LISTED, Status
+from .expiry import Deadlines
 from .ids import Ids
 from .images import ImageSpec
 from .knobs import Fault, Knobs
@@ -50,6 +51,7 @@ class Store:
         self._factory = factory
         self._root_given, self._root = root, root
         self._root_lock = threading.Lock()
+        self.deadlines = Deadlines()
 
     # -- reading sessions (callers of these two hold `lock`) ------------------------------
 
@@ -70,12 +72,33 @@ class Store:
 
     # -- calls --------------------------------------------------------------------------
 
-    def admit(self, action: str, names: Iterable[str]) -> tuple[Fault | None, float]:
-        """Count a call; the fault it meets (if any) and the delay it waits."""
+    def admit(self, action: str, names: Iterable[str], api_key: str,
+              session_id: str) -> tuple[Fault | None, float, SessionRecord | None]:
+        """Count a call and release the sessions come due (`expiry`); the fault it meets (if
+        any), the delay it waits, and the session it names, busy until `done` is called."""
         with self.lock:
             self.requests[action] += 1
+            now = self.clock.now()
+            expired = self.deadlines.expire(now) if self.deadlines.due(now) else []
+            record = self.sessions.get(session_id) if session_id else None
+            if record is not None and record.api_key == api_key:
+                record.calls, record.active_at = record.calls + 1, now
+            else:
+                record = None
+        close_sandboxes(expired)
         fault = self.knobs.take_fault(names, lambda: self.ids.fraction("fault"))
-        return fault, self.knobs.latency_of(action)
+        return fault, self.knobs.latency_of(action), record
+
+    def done(self, record: SessionRecord) -> None:
+        """A call on `record` has ended: it is idle from now."""
+        with self.lock:
+            record.calls, record.active_at = record.calls - 1, self.clock.now()
+
+    def sweep(self) -> None:
+        """Release the sessions whose idle time or runtime is up (`expiry`)."""
+        with self.lock:
+            expired = self.deadlines.expire(self.clock.now())
+        close_sandboxes(expired)
 
     def create(self, api_key: str, new: NewSession) -> SessionRecord:
         """A RUNNING session, or QuotaExceeded when the key has its quota of sessions."""
@@ -91,8 +114,10 @@ class Store:
                 session_id=ids.session_id(), api_key=api_key, image_id=new.image_id,
                 image=new.image, labels=new.labels, resource_id=ids.resource_id(),
                 app_instance_id=ids.app_instance_id(), auth_code=ids.secret(),
-                region_id=new.region_id, created_at=now, contexts=new.contexts, changed_at=now)
+                region_id=new.region_id, created_at=now, contexts=new.contexts, changed_at=now,
+                idle_seconds=new.idle_seconds, runtime_seconds=new.runtime_seconds, active_at=now)
             self.sessions[record.session_id] = record
+            self.deadlines.add(record, now)
             return record
 
     def listing(self, api_key: str, want: Mapping[str, Any]) -> list[tuple[SessionRecord, Status]]:
@@ -254,6 +279,7 @@ class Store:
         sandboxes = []
         with self.lock:
             now = self.clock.now()
+            self.deadlines.clear()
             for record in self.sessions.values():
                 if record.status != Status.FINISH:
                     record.status, record.changed_at, record.unseen = Status.FINISH, now, False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -157,3 +158,24 @@ async def test_async_sdk(sdk: Any, endpoint: str, real_emulator: Emulator) -> No
     assert (await browser.delete()).success
     assert (await agent_bay.list(labels=labels)).session_ids == []
     assert real_emulator.live_sessions() == []
+
+
+def test_idle_release_timeout_and_keep_alive(sdk: Any, endpoint: str,
+                                             real_emulator: Emulator) -> None:
+    agent_bay = sdk.AgentBay()
+    policy = sdk.LifecyclePolicy(idle_release_timeout=5, max_runtime=30)  # minutes
+    minutes = agent_bay.create(sdk.CreateSessionParams(lifecycle_policy=policy)).session
+    seconds = agent_bay.create(sdk.CreateSessionParams(idle_release_timeout=2)).session
+    records = real_emulator.store.sessions
+    assert (records[minutes.session_id].idle_seconds,
+            records[minutes.session_id].runtime_seconds) == (300, 1800)
+    time.sleep(1.2)
+    assert seconds.keep_alive().success
+    time.sleep(1.2)  # 2.4 s since creation, 1.2 s since the keep-alive
+    assert seconds.session_id in {s.session_id for s in real_emulator.live_sessions()}
+    deadline = time.monotonic() + 10
+    while seconds.session_id in {s.session_id for s in real_emulator.live_sessions()}:
+        assert time.monotonic() < deadline, "the idle session was never released"
+        time.sleep(0.05)
+    assert not seconds.keep_alive().success  # released: not found
+    assert minutes.delete().success

@@ -10,11 +10,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from pytest_agentbay import AgentBay, Config
+from pytest_agentbay import AgentBay, Config, EmulatorControl
 
 from .conftest import CLOUD, KEY, QUIET, Backend
 
@@ -173,15 +174,53 @@ def test_workers_of_a_killed_controller_delete_the_runs_sessions_and_exit(
     assert backend.live() == []
 
 
-def test_sessions_carry_the_services_own_expiry(inner: pytest.Pytester, backend: Backend) -> None:
-    """What reclaims sessions of a run killed outright (SIGKILL, OOM, a lost machine)."""
+@pytest.fixture
+def own_process_backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """`python -m pytest_agentbay.emulator` in a process of its own (real time, its own sweep),
+    reachable through AGENTBAY_ENDPOINT / AGENTBAY_API_KEY; yields its URL."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "pytest_agentbay.emulator", "--isolation", "directories"],
+        env={**os.environ, "AGENTBAY_EMULATOR_API_KEY": KEY},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        preexec_fn=_default_signals,
+    )
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        found = re.search(r"listening on (\S+)", line)
+        assert found, line
+        monkeypatch.setenv("AGENTBAY_ENDPOINT", found.group(1))
+        monkeypatch.setenv("AGENTBAY_API_KEY", KEY)
+        yield found.group(1)
+    finally:
+        server.send_signal(signal.SIGTERM)  # the emulator stops on it (its own handler)
+        try:
+            server.communicate(timeout=BOUND_S)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.communicate()
+
+
+def test_sessions_of_a_run_killed_outright_are_released_by_the_backend(
+    inner: pytest.Pytester, own_process_backend: str
+) -> None:
+    """What reclaims sessions of a run killed outright (SIGKILL, OOM, a lost machine): the
+    service's own expiry, which the run asks for with --agentbay-session-expiry."""
     inner.makepyfile(test_hold=HOLDING)
-    process = start(inner, "--agentbay-session-expiry=900")
+    process = start(inner, "--agentbay-session-expiry=3")  # a heartbeat every 0.75 s till then
     wait_for(lambda: ready(inner, 1), "the test to hold its sessions")
-    process.kill()
+    process.kill()  # SIGKILL: no teardown, no sweep, no more heartbeat
+    killed = time.monotonic()
     process.communicate()
-    params = backend.create_params()
-    assert params and all(p.get("Timeout") == "900" for p in params)
-    with AgentBay(KEY, Config(backend.url)) as client:  # what the service's expiry releases
-        for session in backend.live():
-            assert client.delete(session.session_id).success
+    control = EmulatorControl(own_process_backend, KEY)
+    try:
+        assert control.state()["live"] >= 5  # shared, module, function, two from the factory
+        wait_for(lambda: control.state()["live"] == 0, "the backend to release them", 20.0)
+        took = time.monotonic() - killed
+        state = control.state()
+    finally:
+        control.close()
+    assert state["sessions"].keys() == {"FINISH"}, state
+    assert took < 3 + 5, took  # the expiry, plus the sweep's and a loaded machine's slack
+    with AgentBay(KEY, Config(own_process_backend)) as client:
+        assert client.list().session_ids == []

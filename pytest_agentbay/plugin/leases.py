@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -16,11 +15,12 @@ import pytest
 
 from ..client.agentbay import AgentBay, AsyncAgentBay
 from ..client.session import Session
-from ..labels import SHARD_LABEL, WORKER_LABEL, tags
+from ..labels import WORKER_LABEL, tags
 from ..models.params import CreateSessionParams
-from ..models.results import DeleteResult, SessionData, SessionResult
+from ..models.results import SessionData, SessionResult
 from . import hooks
 from .backend import Backend, required
+from .ending import Ending
 from .fleet import Fleet, Slot, SlotTimeout
 from .guard import InFlight, is_quota_error
 from .heartbeat import PROMISE, Heartbeat
@@ -31,7 +31,6 @@ from .sending import Sending
 from .settings import Settings
 from .tracker import Tracker
 
-DELETERS = 4  # background deletes at once per process
 LOGIN_CODES = ("NOT_LOGIN", "InvalidApiKey", "InvalidAccessKeyId.NotFound")  # the key is wrong
 FLEET_WORKER = "fleet"  # worker label of the fleet-wide shared session: no worker owns it
 FAILED_KEY = pytest.StashKey[bool]()
@@ -39,7 +38,7 @@ USED_KEY = pytest.StashKey[list[dict[str, Any]]]()
 Node = pytest.Item | pytest.Collector
 
 
-class Leases(Sending):
+class Leases(Ending, Sending):
     """The sessions this process created and has not deleted yet, and how to end them."""
 
     def __init__(
@@ -136,16 +135,6 @@ class Leases(Sending):
             return True
         return False
 
-    def deleted(self, session_id: str, result: DeleteResult) -> None:
-        """A teardown's delete: a failure is reported at the end as a leak, never raised."""
-        if not result.success:
-            self.tracker.alive.setdefault(session_id, 0.0)
-        else:
-            self.heartbeat.remove(session_id)
-        slot = self.slots.pop(session_id, None)
-        if slot is not None:
-            slot.release()
-
     def _slot(self, slot: Slot | None, session: Any = None) -> None:
         if slot is not None:
             self.tracker.stats.quota_wait_seconds += slot.waited
@@ -240,42 +229,6 @@ class Leases(Sending):
                 finally:
                     self.delete_later(session.session_id)
 
-    def delete_later(self, session_id: str) -> None:
-        """Delete in the background: the next test need not wait for it. `drain()` waits."""
-        if self.settings.recording:  # cassettes: the delete belongs to the scope ending now
-            self.deleted(session_id, self.client.delete(session_id))
-            return
-        if self._deleter is None:
-            self._deleter = concurrent.futures.ThreadPoolExecutor(DELETERS, "agentbay-delete")
-        self._deletes = [f for f in self._deletes if not f.done()]
-        if len(self._deletes) >= DELETERS:  # a backlog: sessions being deleted still count
-            concurrent.futures.wait(self._deletes, return_when=concurrent.futures.FIRST_COMPLETED)
-        marker = self.fleet.deleting(session_id)  # counted in the planner's look-ahead
-
-        def delete() -> None:
-            try:
-                self.deleted(session_id, self.client.delete(session_id))
-            finally:
-                marker.unlink(missing_ok=True)
-
-        self._deletes.append(self._deleter.submit(delete))
-
-    def _wait_deletes(self) -> None:
-        for future in self._deletes:
-            future.result()
-        self._deletes.clear()
-
-    def drain(self) -> None:
-        """Wait for background deletes and stop creating ahead; delete what nobody claimed."""
-        self._wait_deletes()
-        if self.planner is not None:
-            unused = self.planner.unclaimed()
-            self.planner = None
-            for session_id in unused:  # counted as created here, so count their deletion too
-                self.tracker.alive[session_id] = time.monotonic()
-            if unused:
-                self.delete_all(unused)
-
     def start_planner(self, plan: list[dict[str, Any]]) -> None:
         """Start creating the planned sessions (once per run, in the fleet's owner)."""
         if self.planner is None and plan and self.settings.plans and self.backend is not None:
@@ -307,54 +260,6 @@ class Leases(Sending):
                 data = SessionData(session.session_id, image_id=session.image_id)
                 record.write_text(json.dumps(asdict(data)))
         yield session
-
-    def delete_all(self, session_ids: list[str]) -> None:
-        """Delete sessions concurrently (factory teardown)."""
-        with concurrent.futures.ThreadPoolExecutor(max(1, min(8, len(session_ids)))) as pool:
-            for session_id, result in zip(
-                session_ids, pool.map(self.client.delete, session_ids), strict=True
-            ):
-                self.deleted(session_id, result)
-
-    def sweep(self, worker: str | None = None, orphaned: bool = False) -> list[str]:
-        """Delete the run's sessions still alive (of one worker, or of this process; on the
-        controller, or in a worker whose controller is gone, of every worker); returns their
-        ids: the leaks."""
-        if self.backend is None or self.settings.replaying:  # replayed: nothing lives
-            return []
-        if worker is None:
-            self.drain()
-            self._settle()
-        labels = {SHARD_LABEL: self.tracker.shard_id}
-        if not orphaned and (worker or self.settings.is_worker or not self.settings.uses_xdist):
-            labels[WORKER_LABEL] = worker or self.tracker.worker
-        if not self.settings.is_worker and worker is None:
-            self._delete_fleet_session()
-        listed = self.client.list(labels=labels, limit=100)
-        leaked = sorted((set(listed.session_ids) | set(self.tracker.alive)) - self.tracker.kept)
-        if leaked:
-            self.delete_all(leaked)
-            self.tracker.stats.leaked += len(leaked)
-        return leaked
-
-    def _settle(self) -> None:
-        """Before the sweep: wait for creates under way, delete the sessions creates whose
-        reply was lost made after all, and mark the kept sessions' run as over."""
-        self.inflight.wait(2 * self.settings.timeout)
-        self.heartbeat.stop()
-        for session_id in self.inflight.reclaim(self.client, self._known, final=True):
-            self.tracker.orphans.append(session_id)
-        if self.tracker.kept:  # reap counts their age from now, not from the next refresh
-            self.heartbeat.beat(time.time(), only=set(self.tracker.kept))
-
-    def _delete_fleet_session(self) -> None:
-        shared = self.fleet.shared_session()
-        if shared is not None:
-            self.tracker.alive.pop(shared["session_id"], None)
-            if shared["session_id"] not in self.tracker.kept:
-                result = self.client.delete(shared["session_id"])
-                self.tracker.stats.deleted += result.success
-                self.deleted(shared["session_id"], result)
 
     def close(self) -> None:
         """Stop the heartbeat and close the client."""

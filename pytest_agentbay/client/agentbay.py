@@ -24,8 +24,9 @@ from ..protocol.calls import Op, RetryPolicy
 from ..protocol.lifecycle import POLL_INTERVAL_S, WAIT_TIMEOUT_S
 from ..protocol.ops import require_id
 from ..redact import mask_key
+from .binding import Bound, operation
 from .config import Config, resolve_settings
-from .drivers import AsyncDriver, Bound, Observer, SyncDriver, operation
+from .drivers import AsyncDriver, Observer, SyncDriver
 from .session import Session
 
 

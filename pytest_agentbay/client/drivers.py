@@ -1,4 +1,4 @@
-"""The two drivers that run every operation, and the descriptor that binds operations to them.
+"""The two drivers that run every operation (`binding.operation` binds operations to them).
 
 An operation is a generator that yields `Call` or `Sleep` effects and returns a result. The sync
 driver performs effects with `httpx.Client` and `clock.sleep`; the async driver with
@@ -9,30 +9,18 @@ driver performs effects with `httpx.Client` and `clock.sleep`; the async driver 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import time
 import weakref
-from collections.abc import Callable, Coroutine
-from typing import (
-    Any,
-    Concatenate,
-    Generic,
-    ParamSpec,
-    Protocol,
-    TypeVar,
-    overload,
-    runtime_checkable,
-)
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import httpx
 
 from ..clock import SYSTEM_CLOCK, Clock
-from ..models.modes import Async, M, Sync
 from ..protocol.calls import Op
 from ..protocol.codec import Call, Failure, RawReply, Sleep, encode, fields
 from ..redact import install_log_filter
 
-P = ParamSpec("P")
 T = TypeVar("T")
 
 
@@ -246,60 +234,3 @@ class AsyncDriver(_DriverBase):
             elif not loop.is_running() and not inside:
                 del self._pools[loop]
                 loop.run_until_complete(pool.aclose())
-
-
-class Bound(Generic[M]):
-    """Anything whose methods run on a driver: the clients, sessions and their services."""
-
-    _driver: SyncDriver | AsyncDriver
-
-
-class operation(Generic[P, T]):
-    """Declare a method once; it returns `T` on a sync object and a coroutine on an async one.
-
-    The decorated function returns the operation (a generator); the driver of the object runs it.
-    """
-
-    def __init__(self, build: Callable[Concatenate[Any, P], Op[T]]) -> None:
-        self._build = build
-        self.__doc__ = build.__doc__
-        signature = inspect.signature(build)
-        self._signature = signature.replace(
-            parameters=list(signature.parameters.values())[1:],
-            return_annotation=inspect.Signature.empty,
-        )
-        self._name = build.__name__
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self._name = name
-
-    @overload
-    def __get__(self, obj: None, owner: type) -> operation[P, T]: ...
-    @overload
-    def __get__(self, obj: Bound[Sync], owner: type) -> Callable[P, T]: ...
-    @overload
-    def __get__(self, obj: Bound[Async], owner: type) -> Callable[P, Coroutine[Any, Any, T]]: ...
-    def __get__(self, obj: Any, owner: type) -> Any:
-        if obj is None:
-            return self
-        bind = _bind_async if isinstance(obj._driver, AsyncDriver) else _bind_sync
-        method = bind(self._build, obj)
-        method.__name__ = method.__qualname__ = self._name
-        method.__doc__ = self.__doc__
-        method.__signature__ = self._signature  # type: ignore[attr-defined]
-        obj.__dict__[self._name] = method  # cache: later lookups skip the descriptor
-        return method
-
-
-def _bind_sync(build: Callable[..., Op[Any]], obj: Any) -> Callable[..., Any]:
-    def method(*args: Any, **kwargs: Any) -> Any:
-        return obj._driver.run(build(obj, *args, **kwargs))
-
-    return method
-
-
-def _bind_async(build: Callable[..., Op[Any]], obj: Any) -> Callable[..., Any]:
-    async def method(*args: Any, **kwargs: Any) -> Any:
-        return await obj._driver.run(build(obj, *args, **kwargs))
-
-    return method

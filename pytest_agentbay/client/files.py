@@ -20,7 +20,7 @@ from ..models.modes import M
 from ..protocol import code as code_ops
 from ..protocol import files, transfer
 from ..protocol.calls import Op
-from .drivers import Bound, operation
+from .binding import Bound, operation
 
 if TYPE_CHECKING:
     from .agentbay import ClientBase

@@ -20,7 +20,7 @@ from ..models.results import (
 from ..protocol import mcp_tools, sessions
 from ..protocol.calls import Op
 from ..protocol.lifecycle import POLL_INTERVAL_S, WAIT_TIMEOUT_S
-from .drivers import Bound, operation
+from .binding import Bound, operation
 from .files import Code, FileSystem
 
 if TYPE_CHECKING:

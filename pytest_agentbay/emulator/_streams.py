@@ -7,7 +7,7 @@ import os
 import selectors
 import time
 
-from pytest_agentbay.emulator._isolation import Child
+from pytest_agentbay.emulator._children import Child
 
 _CHUNK = 65536
 _DRAIN_SECONDS = 0.05  # bound on reading leftovers once the program has ended or been killed

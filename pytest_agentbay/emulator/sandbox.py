@@ -15,17 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_agentbay.emulator import _bwrap
-from pytest_agentbay.emulator._isolation import (
-    PATH,
+from pytest_agentbay.emulator._children import (
     Child,
-    Namespace,
     NsChild,
     PopenChild,
     group_alive,
     killpg,
     start_time,
-    tool,
 )
+from pytest_agentbay.emulator._isolation import PATH, Namespace, tool
 from pytest_agentbay.emulator._streams import collect
 from pytest_agentbay.emulator.limits import DEFAULT_LIMITS, Limits
 from pytest_agentbay.emulator.records import TIMEOUT_EXIT_CODE

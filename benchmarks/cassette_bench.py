@@ -20,10 +20,11 @@ import pytest
 import vcr
 
 from pytest_agentbay import AgentBay, Config, VirtualClock
+from pytest_agentbay.cassette.deck import Deck
 from pytest_agentbay.cassette.keys import match_key, request_params
 from pytest_agentbay.cassette.scrub import ENDPOINT, Scrubber
 from pytest_agentbay.cassette.seam import DeckTransport
-from pytest_agentbay.cassette.tape import Deck, Tape
+from pytest_agentbay.cassette.tape import Tape
 from pytest_agentbay.emulator import Emulator, EmulatorServer
 from pytest_agentbay.plugin.cassettes import install
 

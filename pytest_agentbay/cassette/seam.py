@@ -16,8 +16,8 @@ from __future__ import annotations
 import httpx
 
 from ..protocol.codec import RawReply
+from .deck import Deck, Route
 from .scrub import Interaction
-from .tape import Deck, Route
 
 
 def _bytes(body: str | bytes) -> bytes:

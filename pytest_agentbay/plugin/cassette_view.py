@@ -11,7 +11,8 @@ import pytest
 from ..cassette.volatile import Declared
 
 if TYPE_CHECKING:
-    from ..cassette.tape import Deck, Tape
+    from ..cassette.deck import Deck
+    from ..cassette.tape import Tape
 
 RECORDER = "agentbay-cassettes"  # the name the Recorder is registered under
 

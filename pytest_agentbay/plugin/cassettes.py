@@ -23,8 +23,8 @@ from vcr.cassette import Cassette
 from vcr.patch import CassettePatcherBuilder
 from vcr.record_mode import RecordMode
 
+from ..cassette.deck import Deck, Route
 from ..cassette.keys import request_params
-from ..cassette.tape import Deck, Route
 
 _ROUTE = "_agentbay_route"
 _REPLY = "_agentbay_reply"

@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 
 from ..cassette import paths
+from ..cassette.deck import Deck
 from ..cassette.errors import CassetteError, NoMatch
 from ..cassette.scrub import Scrubber
-from ..cassette.tape import Deck, Tape
+from ..cassette.tape import Tape
 from .markers import MARKER
 from .options import setting
 from .replay import REPLAY_KEY, ReplayBackend

@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
+from ..cassette.deck import Deck
 from ..cassette.scrub import ENDPOINT
 from ..cassette.seam import DeckTransport
-from ..cassette.tape import Deck
 from ..client.agentbay import AgentBay, AsyncAgentBay
 from ..client.drivers import Observer
 from ..clock import SYSTEM_CLOCK, VirtualClock

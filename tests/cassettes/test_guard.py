@@ -12,8 +12,9 @@ from vcr.cassette import Cassette
 from vcr.record_mode import RecordMode
 from vcr.request import Request
 
+from pytest_agentbay.cassette.deck import Deck
 from pytest_agentbay.cassette.scrub import Scrubber
-from pytest_agentbay.cassette.tape import Deck, Tape
+from pytest_agentbay.cassette.tape import Tape
 from pytest_agentbay.plugin.cassettes import GUARD, Router
 
 REPLY = {

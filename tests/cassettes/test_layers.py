@@ -9,6 +9,7 @@ PROBE = """
 import sys
 import pytest_agentbay.cassette.files, pytest_agentbay.cassette.keys
 import pytest_agentbay.cassette.paths, pytest_agentbay.cassette.scrub, pytest_agentbay.cassette.tape
+import pytest_agentbay.cassette.deck
 print(" ".join(
     name for name in sys.modules
     if name.split(".")[0] in ("pytest", "_pytest") or name.startswith("pytest_agentbay.plugin")

@@ -9,8 +9,9 @@ import re
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
+from pytest_agentbay.cassette.deck import Deck
 from pytest_agentbay.cassette.scrub import ENDPOINT, Scrubber
-from pytest_agentbay.cassette.tape import Deck, Tape
+from pytest_agentbay.cassette.tape import Tape
 
 from .conftest import KEY, Live, Project
 

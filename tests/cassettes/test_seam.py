@@ -9,10 +9,11 @@ import httpx
 import pytest
 
 from pytest_agentbay import AgentBay, Config, VirtualClock
+from pytest_agentbay.cassette.deck import Deck
 from pytest_agentbay.cassette.errors import NoMatch
 from pytest_agentbay.cassette.scrub import ENDPOINT, Scrubber
 from pytest_agentbay.cassette.seam import DeckTransport
-from pytest_agentbay.cassette.tape import Deck, Tape
+from pytest_agentbay.cassette.tape import Tape
 
 from .test_compiled import CASSETTE
 

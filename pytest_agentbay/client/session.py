@@ -107,6 +107,11 @@ class Session(Bound[M]):
         return sessions.resume(self._client, self.session_id, None)
 
     @operation
+    def keep_alive(self) -> Op[OperationResult]:
+        """Restart this session's idle time, so its `idle_release_timeout` counts from now."""
+        return sessions.keep_alive(self._client, self.session_id)
+
+    @operation
     def get_labels(self) -> Op[OperationResult]:
         """This session's labels (`data` is a dict)."""
         return sessions.get_labels(self._client, self.session_id)

@@ -248,6 +248,14 @@ def info(ctx: Context, session_id: str) -> Op[OperationResult]:
     return OperationResult(request_id=envelope.request_id, success=True, data=details)
 
 
+@guarded("keep session alive", OperationResult)
+def keep_alive(ctx: Context, session_id: str) -> Op[OperationResult]:
+    """RefreshSessionIdleTime: restart the session's idle time (its idle_release_timeout)."""
+    body = {"SessionId": require_id(session_id)}
+    envelope = yield from call("RefreshSessionIdleTime", body, ctx.retry)
+    return OperationResult(request_id=envelope.request_id, success=True)
+
+
 @guarded("get labels", OperationResult)
 def get_labels(ctx: Context, session_id: str) -> Op[OperationResult]:
     """GetLabel: the session's labels as a dict."""

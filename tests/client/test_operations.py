@@ -184,6 +184,16 @@ async def test_info_and_labels(client: Any, service: FakeService) -> None:
     assert (await resolve(session.set_labels({"x": "y"}))).success
 
 
+async def test_keep_alive(client: Any, service: FakeService) -> None:
+    session = await session_of(client, service)
+    service.on("RefreshSessionIdleTime", envelope(), NOT_FOUND)
+    kept = await resolve(session.keep_alive())
+    assert kept.success and kept.request_id
+    assert service.last("RefreshSessionIdleTime").form["SessionId"] == "session-abc"
+    gone = await resolve(session.keep_alive())
+    assert not gone.success and gone.code == "InvalidMcpSession.NotFound"
+
+
 @pytest.mark.parametrize(
     ("payload", "is_error", "expected"),
     [

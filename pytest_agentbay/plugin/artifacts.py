@@ -10,7 +10,6 @@ import json
 import re
 import shutil
 from collections.abc import Generator, Iterable
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -116,7 +115,7 @@ def write_files(
     """The call log as text for people and as JSON for tools, redacted once more as a whole."""
     backend = run.backend.describe() if run.backend else ""
     data = {"test": nodeid, "backend": backend, "sessions": sessions,
-            "calls": [asdict(e) for e in entries]}
+            "calls": [e.as_dict() for e in entries]}
     target.mkdir(parents=True, exist_ok=True)
     secrets = run.tracker.secrets
     (target / "agentbay-calls.json").write_text(redact(json.dumps(data, indent=2), *secrets))

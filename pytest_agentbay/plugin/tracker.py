@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Set
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,16 +28,55 @@ FILE_TAIL = 16_000  # characters of output kept per stream for --agentbay-output
 REDACT_MARGIN = 1024  # longer than any secret: tails are redacted with this much before them
 
 
-@dataclass
+Said = tuple[str, str, dict[str, Any]]  # an entry's request id, summary and details
+
+
 class Entry:
     """One call a test made, for its failure report (`detail`: a command's command, exit code
-    and output tails, for the files of --agentbay-output)."""
+    and output tails, for the files of --agentbay-output). The request id, summary and details
+    are worked out, and redacted, when something first reads them: most tests pass, and their
+    calls are never shown."""
 
-    action: str
-    session_id: str
-    request_id: str
-    summary: str
-    detail: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("_said", "_secrets", "_work", "action", "session_id")
+
+    def __init__(
+        self, action: str, session_id: str, work: Callable[[], Said], secrets: Set[str]
+    ) -> None:
+        self.action, self.session_id = action, session_id
+        self._work: Callable[[], Said] | None = work
+        self._secrets = secrets
+        self._said: Said | None = None
+
+    def _say(self) -> Said:
+        if self._said is None:
+            assert self._work is not None
+            request_id, summary, detail = self._work()
+            shown = {
+                k: redact(v, *self._secrets)[-FILE_TAIL:] if isinstance(v, str) else v
+                for k, v in detail.items()
+            }
+            self._said, self._work = (request_id, redact(summary, *self._secrets), shown), None
+        return self._said
+
+    @property
+    def request_id(self) -> str:
+        """The reply's request id ("" when there is none)."""
+        return self._say()[0]
+
+    @property
+    def summary(self) -> str:
+        """One line for the report."""
+        return self._say()[1]
+
+    @property
+    def detail(self) -> dict[str, Any]:
+        """The details for the files of --agentbay-output."""
+        return self._say()[2]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The entry as JSON-ready fields."""
+        return {"action": self.action, "session_id": self.session_id,
+                "request_id": self.request_id, "summary": self.summary, "detail": self.detail}
 
 
 def _calls() -> deque[Entry]:
@@ -121,6 +160,10 @@ class Tracker:
     def observe(self, call: Call, outcome: RawReply | Failure, seconds: float) -> None:
         """The clients' observer: learn from every call the plugin's clients make."""
         session_id = str(call.body.get("SessionId") or call.query.get("SessionId") or "")
+        if call.action == "CallMcpTool" and not isinstance(outcome, Failure):
+            # Decoded only if a report shows it (a command is a test's most frequent call).
+            self._add(call.action, session_id, lambda: _tool_entry(call, outcome))
+            return
         if isinstance(outcome, Failure):
             self._log(call.action, session_id, "", f"{outcome.kind}: {outcome.detail}")
             return
@@ -138,9 +181,6 @@ class Tracker:
         elif call.action == "DeleteSessionAsync":
             self.gone(session_id)
             self._log(call.action, session_id, envelope.request_id, "deleted")
-        elif call.action == "CallMcpTool":
-            summary, detail = _tool_summary(call, envelope)
-            self._log(call.action, session_id, envelope.request_id, summary, detail)
 
     def note_use(self, session_ids: Iterable[str]) -> None:
         """A test starts with these sessions: the second and later uses of one are reuses."""
@@ -178,15 +218,12 @@ class Tracker:
         summary: str,
         detail: dict[str, Any] | None = None,
     ) -> None:
+        self._add(action, session_id, lambda: (request_id, summary, detail or {}))
+
+    def _add(self, action: str, session_id: str, work: Callable[[], Said]) -> None:
         if not self.current or getattr(self._aside, "on", False):
             return
-        shown = {
-            k: redact(v, *self.secrets)[-FILE_TAIL:] if isinstance(v, str) else v
-            for k, v in (detail or {}).items()
-        }
-        self.entries[self.current].append(
-            Entry(action, session_id, request_id, redact(summary, *self.secrets), shown)
-        )
+        self.entries[self.current].append(Entry(action, session_id, work, self.secrets))
 
     def report(self, nodeid: str, backend: str, sessions: list[dict[str, Any]]) -> str:
         """The "agentbay" section of a failed test's report."""
@@ -203,6 +240,15 @@ class Tracker:
             rid = f" [request {entry.request_id}]" if entry.request_id else ""
             lines.append(f"  {entry.action} {entry.session_id}{rid}: {entry.summary}")
         return redact("\n".join(lines), *self.secrets)
+
+
+def _tool_entry(call: Call, outcome: RawReply) -> Said:
+    """A tool call's request id, summary and details."""
+    try:
+        envelope = decode(call.action, outcome)
+    except AgentBayError as error:
+        return error.request_id, str(error), {}
+    return (envelope.request_id, *_tool_summary(call, envelope))
 
 
 def _tool_summary(call: Call, envelope: Any) -> tuple[str, dict[str, Any]]:

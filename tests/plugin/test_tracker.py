@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
+from pytest_agentbay.plugin import tracker as tracker_module
 from pytest_agentbay.plugin.tracker import Tracker
 from pytest_agentbay.protocol.codec import Call, RawReply
 
@@ -28,3 +30,36 @@ def test_a_report_shows_the_tests_commands_and_the_next_test_drops_them() -> Non
     tracker.current = "test_b"
     assert "test_a" not in tracker.entries
     assert "last calls" not in tracker.report("test_b", "backend: local", [])
+
+
+def test_a_commands_summary_is_made_only_when_a_report_shows_it(monkeypatch: Any) -> None:
+    made: list[str] = []
+    real = tracker_module._tool_summary
+
+    def counting(call: Call, envelope: Any) -> tuple[str, dict[str, Any]]:
+        made.append(str(call.body["Args"]))
+        return real(call, envelope)
+
+    monkeypatch.setattr(tracker_module, "_tool_summary", counting)
+    tracker = Tracker()
+    tracker.current = "test_passes"
+    for n in range(3):
+        tracker.observe(*shell(f"echo {n}", f"{n}\n"), 0.01)
+    tracker.current = "test_fails"  # the passing test's calls were never shown
+    tracker.observe(*shell("echo 9", "9\n"), 0.01)
+    assert made == []
+    report = tracker.report("test_fails", "backend: local", [])
+    assert "$ echo 9; exit code 0" in report and len(made) == 1
+    tracker.report("test_fails", "backend: local", [])  # made once, then kept
+    assert len(made) == 1
+
+
+def test_a_failed_command_reply_is_reported_with_its_request_id() -> None:
+    tracker = Tracker()
+    tracker.current = "test_a"
+    call, _ = shell("echo hi", "")
+    body = {"RequestId": "R-9", "Code": "InvalidSession.NotFound", "Message": "gone"}
+    tracker.observe(call, RawReply(400, {}, json.dumps(body).encode()), 0.01)
+    [entry] = tracker.entries["test_a"]
+    assert entry.request_id == "R-9" and "InvalidSession.NotFound" in entry.summary
+    assert entry.as_dict()["detail"] == {}

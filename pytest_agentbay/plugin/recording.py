@@ -101,9 +101,14 @@ class Recorder:
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         """Without --agentbay, a test with no cassette is skipped (or fails, if required)."""
+        using = list(filter(_uses_agentbay, items))
+        if using:
+            # vcrpy (and the HTTP libraries it patches) is imported here, once, instead of in
+            # the first AgentBay test, whose duration would show it as that test's time.
+            from . import cassettes  # noqa: F401
         if not self.replaying:
             return
-        for item in filter(_uses_agentbay, items):
+        for item in using:
             name = paths.test_cassette(item.nodeid)
             if (self.directory / name).is_file():
                 continue

@@ -183,6 +183,9 @@ def report(n: int, per_test: float, requests: int, rounds: int, base: Figures, m
           f"ms per test")
     print(f"pytest-recording / pytest-agentbay per test: {ms[1] / ms[0]:.1f}x "
           f"(goal >= 3x: {'ok' if ms[1] >= 3 * ms[0] else 'MISSED'})")
+    whole = [f.process - base.process for f in (mine, other)]
+    print(f"whole process (start-up and imports too): baseline {base.process:.3f} s, "
+          f"pytest-agentbay +{whole[0]:.3f} s, pytest-recording +{whole[1]:.3f} s")
     growth = [(f.peak - base.peak) / 1024 for f in (mine, other)]
     print(f"peak memory growth over the baseline's {base.peak / 1024:.1f} MiB: pytest-agentbay "
           f"+{growth[0]:.1f} MiB, pytest-recording +{growth[1]:.1f} MiB "

@@ -108,8 +108,10 @@ class _DriverBase:
         if self._answering is None:
             return None
         started = time.perf_counter()
-        query, form, _ = fields(call, self._api_key)
-        reply = self._answering.reply({**query, **form})  # (URL encoding would cost more)
+        # (No URL encoding, timestamp or nonce: the call is never sent, and replay ignores
+        # those two.)
+        query, form, _ = fields(call, self._api_key, fresh=False)
+        reply = self._answering.reply({**query, **form})
         if reply is not None and self.observer is not None:
             self.observer(call, reply, time.perf_counter() - started)
         return reply

@@ -77,20 +77,18 @@ class Envelope:
 
 
 def fields(
-    call: Call, api_key: str, now: datetime | None = None
+    call: Call, api_key: str, now: datetime | None = None, *, fresh: bool = True
 ) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-    """The query fields, form fields and headers of `call`, before URL encoding."""
-    stamp = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The query fields, form fields and headers of `call`, before URL encoding. `fresh=False`
+    leaves out the timestamp and nonce: for a call answered from a recording, never sent."""
     auth = {"Authorization": f"Bearer {api_key}"}
-    query: dict[str, Any] = {
-        "Action": call.action,
-        "Format": "json",
-        "Version": API_VERSION,
-        "Timestamp": stamp,
-        "SignatureNonce": uuid.uuid4().hex,
-        **call.query,
-        **(auth if call.auth_in_query else {}),
-    }
+    query: dict[str, Any] = {"Action": call.action, "Format": "json", "Version": API_VERSION}
+    if fresh:
+        query["Timestamp"] = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        query["SignatureNonce"] = uuid.uuid4().hex
+    query.update(call.query)
+    if call.auth_in_query:
+        query.update(auth)
     body = dict(call.body) if call.auth_in_query else {**call.body, **auth}
     headers = {
         "x-acs-version": API_VERSION,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -53,6 +54,7 @@ def request_params(method: str, uri: str, body: Any) -> Params | None:
     return params
 
 
+@functools.lru_cache(maxsize=1024)  # the same commands and labels recur from test to test
 def _canonical(name: str, value: str) -> str:
     try:
         document = json.loads(value)

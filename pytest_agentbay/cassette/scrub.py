@@ -22,6 +22,7 @@ ENDPOINT = "http://agentbay.replay.invalid"
 Interaction = dict[str, Any]
 
 _DROPPED_QUERY = frozenset({"Timestamp", "SignatureNonce"})  # noise in every re-recording
+_REMEMBERED = 1024  # parameter values (and their length) whose scrubbed form is kept
 _REQUEST_HEADERS = frozenset({"content-type", "x-acs-action", "x-acs-version"})
 
 
@@ -84,6 +85,9 @@ class Scrubber:
         self._aliases: dict[str, str] = {}
         self._pattern: re.Pattern[str] | None = None
         self._lock = threading.Lock()
+        # Short parameter values already scrubbed: the same actions, session ids and commands
+        # recur in every request of a replayed suite.
+        self._done: dict[str, str] = {}
 
     def alias(self, session_id: str, cassette: str, taken: set[str]) -> str:
         """The alias of `session_id`, created in `cassette`, avoiding the aliases `taken`."""
@@ -97,6 +101,7 @@ class Scrubber:
                         break
                     rank += 1
                 self._aliases[session_id] = alias
+                self._done = {}  # texts scrubbed before this alias existed
                 self._pattern = re.compile("|".join(map(re.escape, self._aliases)))
             return self._aliases[session_id]
 
@@ -110,7 +115,19 @@ class Scrubber:
 
     def params(self, params: Params) -> Params:
         """Parameters as they would be written (the form live requests are matched in)."""
-        return {name: v if name in IGNORED else self.text(v) for name, v in params.items()}
+        done = self._done  # (a new alias swaps in an empty one: see `alias`)
+        out = {}
+        for name, value in params.items():
+            if name in IGNORED:
+                out[name] = value
+                continue
+            scrubbed = done.get(value)
+            if scrubbed is None:
+                scrubbed = self.text(value)
+                if len(value) <= _REMEMBERED and len(done) < _REMEMBERED:
+                    done[value] = scrubbed
+            out[name] = scrubbed
+        return out
 
     def request(self, method: str, uri: str, body: Any, headers: Any) -> dict[str, Any]:
         """A request as written: on the replay endpoint, no timestamp or nonce, no secrets."""

@@ -68,3 +68,12 @@ def test_a_compressed_reply_is_written_decoded_with_its_session_renamed(tmp_path
     assert written["Data"]["SessionId"].startswith("session-") and "live0001" not in str(stored)
     assert written["Data"]["Token"] == "***"
     assert stored["response"]["headers"] == {"content-type": ["application/json"]}
+
+
+def test_a_value_scrubbed_before_its_session_had_an_alias_is_aliased_after() -> None:
+    scrubber = Scrubber([KEY])
+    params = {"Action": "GetSession", "SessionId": "s-live-1", "Note": f"key {KEY}"}
+    assert scrubber.params(params)["SessionId"] == "s-live-1"  # no alias yet: kept as is
+    alias = scrubber.alias("s-live-1", "cassettes/test_a.yaml", set())
+    again = scrubber.params(params)
+    assert again["SessionId"] == alias and KEY not in again["Note"]

@@ -54,7 +54,7 @@ def request_params(method: str, uri: str, body: Any) -> Params | None:
     return params
 
 
-@functools.lru_cache(maxsize=1024)  # the same commands and labels recur from test to test
+@functools.lru_cache(maxsize=512)  # the same commands and labels recur from test to test
 def _canonical(name: str, value: str) -> str:
     try:
         document = json.loads(value)

@@ -22,7 +22,7 @@ ENDPOINT = "http://agentbay.replay.invalid"
 Interaction = dict[str, Any]
 
 _DROPPED_QUERY = frozenset({"Timestamp", "SignatureNonce"})  # noise in every re-recording
-_REMEMBERED = 1024  # parameter values (and their length) whose scrubbed form is kept
+_REMEMBERED, _SHORT = 1024, 256  # how many parameter values of at most how many characters
 _REQUEST_HEADERS = frozenset({"content-type", "x-acs-action", "x-acs-version"})
 
 
@@ -124,7 +124,9 @@ class Scrubber:
             scrubbed = done.get(value)
             if scrubbed is None:
                 scrubbed = self.text(value)
-                if len(value) <= _REMEMBERED and len(done) < _REMEMBERED:
+                if len(value) <= _SHORT:
+                    if len(done) >= _REMEMBERED:  # bounded: start again
+                        done.clear()
                     done[value] = scrubbed
             out[name] = scrubbed
         return out

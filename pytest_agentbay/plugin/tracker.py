@@ -210,15 +210,8 @@ class Tracker:
         """Add a line to the current test's log."""
         self._log(action, session_id, request_id, summary)
 
-    def _log(
-        self,
-        action: str,
-        session_id: str,
-        request_id: str,
-        summary: str,
-        detail: dict[str, Any] | None = None,
-    ) -> None:
-        self._add(action, session_id, lambda: (request_id, summary, detail or {}))
+    def _log(self, action: str, session_id: str, request_id: str, summary: str) -> None:
+        self._add(action, session_id, lambda: (request_id, summary, {}))
 
     def _add(self, action: str, session_id: str, work: Callable[[], Said]) -> None:
         if not self.current or getattr(self._aside, "on", False):

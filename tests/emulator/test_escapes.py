@@ -73,13 +73,19 @@ def emu() -> Iterator[Emu]:
 
 
 def _host_pids(*args: str) -> list[int]:
+    """The host pids of processes running exactly `args`; a process started in the background
+    may not have exec'd yet when its shell returns, so look again for a few seconds."""
     wanted = "\0".join(args).encode() + b"\0"
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        with contextlib.suppress(OSError):
-            if cmdline.read_bytes() == wanted:
-                found.append(int(cmdline.parent.name))
-    return found
+    deadline = time.monotonic() + 5
+    while True:
+        found = []
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            with contextlib.suppress(OSError):
+                if cmdline.read_bytes() == wanted:
+                    found.append(int(cmdline.parent.name))
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.02)
 
 
 def _alive(pid: int) -> bool:

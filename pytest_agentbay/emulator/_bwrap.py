@@ -78,18 +78,25 @@ def argv(limits: Limits, fds: dict[str, int]) -> list[str]:
 
 @functools.cache
 def spawn_server() -> tuple[str, ...]:
-    """How to run the spawn server (`_spawner`) inside: isolated, without site (faster).
+    """How to run the spawn server (`_spawner`) inside."""
+    return python_program(inspect.getsource(_spawner), _spawner.__file__ or "_spawner.py")
 
-    When the sandbox's Python reads our bytecode, it gets the server compiled: compiling it in
-    every sandbox would leave each half a MiB more memory.
+
+@functools.cache
+def python_program(source: str, filename: str) -> tuple[str, ...]:
+    """How to run ``source`` with a Python the sandbox sees: isolated, without site (faster).
+
+    When that Python reads our bytecode, it gets the program compiled: compiling it in every
+    sandbox would leave each half a MiB more memory.
     """
-    python, source = _interpreter()[0], inspect.getsource(_spawner)
+    python = _interpreter()[0]
     if _magic(python) != importlib.util.MAGIC_NUMBER:
         return (python, "-I", "-S", "-c", source)
-    code = marshal.dumps(compile(source, _spawner.__file__ or "_spawner.py", "exec"))
+    code = marshal.dumps(compile(source, filename, "exec"))
     return (python, "-I", "-S", "-c", _LOADER, base64.b64encode(code).decode())
 
 
+@functools.cache
 def _magic(python: str) -> bytes | None:
     """The bytecode magic number of ``python``, or None if it cannot tell."""
     probe = "import importlib.util as u; print(u.MAGIC_NUMBER.hex())"

@@ -1,11 +1,11 @@
-"""Runs INSIDE a session's sandbox (``python3 -I -S``): one file-system tool call, stdlib only.
+"""Runs INSIDE a session's sandbox (``python3 -I -S``): the file-system tools, stdlib only.
 
-The emulator passes the request (``{"tool": name, "args": {...}}``, marshalled then base64)
-split over ``AGENTBAY_REQ_<n>`` environment variables (``AGENTBAY_REQ_PARTS`` of them) and
-reads back ``ok`` or ``error``, a newline, then the reply text. It imports no ``json`` (nor
-``re``): interpreter start-up is most of a file call's cost. Working in the sandbox, not on
-the host, means a tool call sees exactly the files, mounts and permissions the session's own
-commands see, symlinks included.
+One agent serves a session's file calls for as long as it lives (see `_agents` for the framing
+on stdin and stdout): a request's body is ``(tool, args)`` marshalled (the emulator sent it;
+any Python 3 reads version 4); the reply's payload is ``o`` (ok) or ``e`` (error), then the
+reply text in UTF-8. It imports no ``json`` (nor ``re``): start-up is a session's first file
+call's cost. Working in the sandbox, not on the host, means a tool call sees exactly the
+files, mounts and permissions the session's own commands see, symlinks included.
 Error texts follow the service's file tools (a Node.js server): ``Error: ENOENT: no such file or
 directory, open '/x'``.
 """
@@ -17,7 +17,6 @@ import errno
 import marshal
 import os
 import stat
-import sys
 import time
 
 TYPE_CHECKING = False  # `typing` costs more start-up time (it imports `re`) than the work
@@ -243,22 +242,47 @@ TOOLS: dict[str, tuple[Callable[[dict[str, Any]], str], str]] = {
 }
 
 
-def main() -> None:
-    """Read the request from the environment, run it, print the outcome and the text."""
-    parts = int(os.environ.get("AGENTBAY_REQ_PARTS", "0"))
-    packed = "".join(os.environ[f"AGENTBAY_REQ_{i}"] for i in range(parts))
-    request = marshal.loads(binascii.a2b_base64(packed))
+def run(request: dict[str, Any]) -> tuple[bytes, str]:
+    """The outcome (``o`` or ``e``) and the text of one tool call."""
     tool, syscall = TOOLS[request["tool"]]
     try:
-        outcome, text = "ok", tool(request["args"])
+        return b"o", tool(request["args"])
     except OSError as exc:
-        outcome, text = "error", f"Error: {_os_error(exc, syscall)}"
+        return b"e", f"Error: {_os_error(exc, syscall)}"
     except ToolFailure as exc:
-        outcome, text = "error", f"Error: {exc}"
+        return b"e", f"Error: {exc}"
     except (KeyError, TypeError, ValueError) as exc:
-        outcome, text = "error", f"Error: invalid arguments: {exc!r}"
-    # Names that are not UTF-8 come back with replacement characters rather than failing.
-    sys.stdout.buffer.write(f"{outcome}\n{text}".encode("utf-8", errors="replace"))
+        return b"e", f"Error: invalid arguments: {exc!r}"
+
+
+def _exactly(size: int) -> bytes:
+    data = bytearray()
+    while len(data) < size:
+        chunk = os.read(0, size - len(data))
+        if not chunk:  # the emulator is done with us
+            raise SystemExit(0)
+        data += chunk
+    return bytes(data)
+
+
+# Far above any request (the emulator takes form bodies up to 1 MiB): a longer length is
+# garbage that the session wrote into our stdin; waiting for it would stall the next calls.
+MAX_REQUEST = 16 << 20
+
+
+def main() -> None:
+    """Answer requests on stdin until it ends."""
+    while True:
+        size = int.from_bytes(_exactly(4), "big")
+        if size > MAX_REQUEST:
+            raise SystemExit(2)
+        body = _exactly(size)
+        outcome, text = run(marshal.loads(body[8:]))
+        # Names that are not UTF-8 come back with replacement characters rather than failing.
+        payload = outcome + text.encode("utf-8", errors="replace")
+        reply = memoryview(len(payload).to_bytes(4, "big") + body[:8] + payload)
+        while reply:
+            reply = reply[os.write(1, reply):]
 
 
 if __name__ == "__main__":

@@ -1,19 +1,21 @@
 """The file-system MCP tools (read_file, write_file, list_directory, ...) on a session's files.
 
-Each call runs `_fs_agent.py` with the sandbox's own `python3`, inside the session's sandbox,
-so it sees what the session's commands see. Replies follow the service's tools: plain text
-payloads the official SDK parses (`[DIR] name` lines, `key: value` file info, `---`-separated
-multi-file reads, base64 for binary reads) and `isError` replies with Node.js-style texts.
+The calls are answered by `_fs_agent.py`, a long-lived program inside the session's sandbox
+(one per session that uses files, see `_agents`), so they see what the session's commands see.
+Replies follow the service's tools: plain text payloads the official SDK parses (`[DIR] name`
+lines, `key: value` file info, `---`-separated multi-file reads, base64 for binary reads) and
+`isError` replies with Node.js-style texts.
 """
 
 from __future__ import annotations
 
-import base64
 import marshal
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .helper import HelperError, env_parts, run_helper, source
+from . import _bwrap
+from ._agents import AgentError, ReplyTooLarge
+from .helper import source
 from .records import SessionRecord
 from .reply import tool_data
 from .tooling import Tool
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
     from .state import Store
 
 FS_TIMEOUT_MS = 30_000
-AGENT_COMMAND = 'python3 -I -S -c "$AGENTBAY_AGENT"'  # no site, no user paths: fast, hermetic
+AGENT_NAME = "agentbay-file-agent"  # the agent's last argument: how `ps` and `pgrep` show it
 
 # Tool -> (required string fields, optional fields with their accepted types).
 _STR = (str,)
@@ -66,9 +68,9 @@ def _check(name: str, args: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _request(name: str, args: Mapping[str, Any]) -> str:
-    """The request as the agent reads it: marshalled (any Python 3 reads version 4), base64."""
-    return base64.b64encode(marshal.dumps({"tool": name, "args": dict(args)}, 4)).decode()
+def _agent() -> tuple[str, ...]:
+    """The agent's command line: the spawn server's Python, no site, no user paths."""
+    return (*_bwrap.python_program(source("_fs_agent.py"), "_fs_agent.py"), AGENT_NAME)
 
 
 def call_fs_tool(store: Store, record: SessionRecord, name: str, args: Mapping[str, Any]) -> Any:
@@ -76,23 +78,24 @@ def call_fs_tool(store: Store, record: SessionRecord, name: str, args: Mapping[s
     problem = _check(name, args)
     if problem is not None:
         return tool_data(f"Invalid arguments for {name}: {problem}", is_error=True)
-    envs = env_parts("AGENTBAY_REQ", _request(name, args))
-    envs["AGENTBAY_AGENT"] = source("_fs_agent.py")
+    request = marshal.dumps({"tool": name, "args": dict(args)}, 4)
+    sandbox = store.sandbox_for(record)
     try:
-        result = run_helper(store, record, AGENT_COMMAND, envs, FS_TIMEOUT_MS)
-    except HelperError as exc:
-        return tool_data(f"Error: {name} could not run: {exc}", is_error=True)
-    if result.truncated:
+        reply = sandbox.call_agent(_agent(), request, timeout_ms=FS_TIMEOUT_MS)
+    except ReplyTooLarge:
         return tool_data(
             f"Error: the reply of {name} is larger than the emulator returns in one call "
             "(1 MiB of output); read the file in parts with offset and length.", is_error=True)
-    outcome, _, text = result.stdout.partition("\n")
-    if outcome not in ("ok", "error") or result.timed_out:
-        why = "timed out" if result.timed_out else (
-            "python3 is not installed in the sandbox" if result.exit_code == 127
-            else f"exit code {result.exit_code}: {result.stderr.strip()[-300:]}")
-        return tool_data(f"Error: {name} failed in the sandbox: {why}", is_error=True)
-    return tool_data(text, is_error=outcome == "error")
+    except AgentError as exc:
+        return tool_data(f"Error: {name} failed in the sandbox: {exc}", is_error=True)
+    except (OSError, ValueError, RuntimeError) as exc:
+        return tool_data(f"Error: {name} could not run: the sandbox could not start it: {exc}",
+                         is_error=True)
+    outcome, text = reply[:1], reply[1:].decode("utf-8", errors="replace")
+    if outcome not in (b"o", b"e"):
+        return tool_data(f"Error: {name} failed in the sandbox: the file agent's reply is "
+                         "not one it sends (was it tampered with?)", is_error=True)
+    return tool_data(text, is_error=outcome == b"e")
 
 
 def _tool(name: str) -> Tool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -53,6 +53,8 @@ class SandboxLike(Protocol):
         cwd: str | None = None,
         envs: Mapping[str, str] | None = None,
     ) -> RunResultLike: ...
+
+    def call_agent(self, argv: Sequence[str], request: bytes, *, timeout_ms: int) -> bytes: ...
 
     def close(self) -> None: ...
 

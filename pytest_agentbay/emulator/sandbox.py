@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_agentbay.emulator import _bwrap
+from pytest_agentbay.emulator._agents import AgentPool, Running
 from pytest_agentbay.emulator._children import (
     Child,
     NsChild,
@@ -115,6 +116,7 @@ class Sandbox:
         self._lock = threading.Lock()
         self._groups: dict[int, int | None] = {}  # directories mode: group id -> start time
         self._closed = False
+        self._agents: dict[tuple[str, ...], AgentPool] = {}
         self._ns: Namespace | None = None
         if isolation == NAMESPACES:
             self._ns = Namespace(limits)
@@ -185,13 +187,39 @@ class Sandbox:
         return ExecResult(bytes(out.data), bytes(err.data), code, timed_out,
                           out.truncated or err.truncated)
 
+    def call_agent(self, argv: Sequence[str], request: bytes, *, timeout_ms: int) -> bytes:
+        """Send ``request`` to the long-lived program ``argv`` in this sandbox (started on
+        first use, restarted if it has died); return its reply's payload (see `_agents`).
+
+        Raises `_agents.AgentError` (AgentTimeout, ReplyTooLarge: longer than the output limit)
+        if there is no reply, OSError or RuntimeError if the program cannot be started.
+        """
+        key = tuple(argv)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError(f"sandbox {self.path.name} is closed")
+            pool = self._agents.get(key)
+            if pool is None:
+                pool = self._agents[key] = AgentPool(lambda: self._start(key))
+        return pool.call(request, timeout_ms / 1000, self.limits.output_bytes)
+
+    def _start(self, argv: tuple[str, ...]) -> Running:
+        spawned = self._spawn(list(argv), self.home, self._environment(None), True)
+        if spawned is None:
+            raise RuntimeError(f"the session's home {self.home} is gone")
+        proc, feed, start = spawned
+        assert feed is not None
+        return Running(proc, feed, lambda: self._settle(proc, start, kill=True))
+
     def close(self) -> None:
         """Kill running commands and background jobs, then remove the sandbox's files."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
-            groups = dict(self._groups)
+            groups, pools = dict(self._groups), list(self._agents.values())
+        for pool in pools:  # released first: the spawn server waits for its commands' release
+            pool.close()
         for pgid, start in groups.items():
             # A reaped leader's id may be reused only once its whole group is gone.
             if start is None or start_time(pgid) in (None, start):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -24,6 +25,24 @@ def too_large(size: int) -> ApiError:
     )
 
 
+def _unquote_plus(text: str) -> str:
+    """`urllib.parse.unquote_plus(text, errors="strict")`, at C speed for valid input.
+
+    A 50 KiB file chunk in a form field is ~8000 escapes: unquote_plus walks them in Python
+    (3.5 ms a call, a third of a file call); here ``%XX`` becomes ``\\xXX`` (backslashes
+    doubled first) for the C escape decoder. Anything it refuses (a stray ``%``, a raw
+    non-ASCII character) takes the standard library's path, which settles what it means.
+    """
+    if "%" not in text:
+        return text.replace("+", " ")
+    try:
+        data = text.encode("ascii").replace(b"\\", b"\\\\").replace(b"+", b" ")
+        raw = codecs.escape_decode(data.replace(b"%", b"\\x"))[0]
+    except (UnicodeEncodeError, ValueError):
+        return unquote_plus(text, errors="strict")
+    return raw.decode("utf-8", errors="strict")
+
+
 def _pairs(text: str, where: str) -> dict[str, str]:
     """Decode `a=1&b=2`; strict, and never echoing the text (it may hold the API key)."""
     params: dict[str, str] = {}
@@ -43,7 +62,7 @@ def _pairs(text: str, where: str) -> dict[str, str]:
                 f"field {number} is not name=value.",
             )
         try:
-            params[unquote_plus(name, errors="strict")] = unquote_plus(value, errors="strict")
+            params[_unquote_plus(name)] = _unquote_plus(value)
         except UnicodeDecodeError:
             raise ApiError(
                 "InvalidParameter", f"The {where} field {number} is not valid UTF-8."

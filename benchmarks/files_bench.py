@@ -56,6 +56,31 @@ def transfer(label: str, session: object, path: str, runs: int, call_ms: float) 
           f" {read / reads:5.1f} ms each = {read / reads / call_ms:4.1f}x)")
 
 
+def _memory(pid: int) -> str:
+    """PSS, and the private part of it (what each more session adds once many share pages)."""
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        kib = {k: int(v.split()[0]) for k, _, v in (line.partition(":") for line in rollup)
+               if k in ("Pss", "Private_Clean", "Private_Dirty")}
+    private = kib["Private_Clean"] + kib["Private_Dirty"]
+    return f"PSS {kib['Pss'] / 1024:.1f} MiB ({private / 1024:.1f} MiB private)"
+
+
+def agent_memory() -> None:
+    """PSS of the sessions' file agents, beside their sandboxes' spawn servers."""
+    mark = b"\0agentbay-file-agent\0"  # the agent's last argument
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                if not entry.isdigit() or mark not in cmdline.read():
+                    continue
+            with open(f"/proc/{entry}/stat") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            print(f"file agent (one per session that uses files): {_memory(int(entry))}; "
+                  f"its sandbox's spawn server: {_memory(parent)}")
+        except (OSError, ValueError, KeyError):
+            continue
+
+
 LANGUAGES = {"python": ("python3", "print(1)"), "javascript": ("node", "console.log(1)")}
 
 
@@ -112,6 +137,7 @@ def main() -> None:
         print(f"isolation: {emulator.isolation}; execute_command('true'), in-process: "
               f"{call_ms:.2f} ms (baseline: one tool call)")
         transfer("ours, in-process ", session, f"{home}/mib.txt", runs, call_ms)
+        agent_memory()
         code(session, code_runs, call_ms)
         with EmulatorServer(emulator) as server:  # (stopping it ends the emulator's sessions)
             loop = AgentBay(KEY, Config(server.url)).get(session.session_id).session

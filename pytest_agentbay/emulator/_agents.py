@@ -49,7 +49,6 @@ class Running:
     """A started program with a pipe to its stdin and one from its stdout."""
 
     def __init__(self, proc: Child, stdin: int, stop: Callable[[], None]) -> None:
-        self.proc = proc
         self.stdin = stdin
         self.stdout = proc.stdout
         self._stop = stop

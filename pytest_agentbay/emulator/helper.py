@@ -1,9 +1,9 @@
 """Running a helper program inside a session's sandbox, with its input in the environment.
 
-File and code tools do their work in the sandbox, the way the session's commands run, so they
-touch exactly the session's own files under the sandbox rules. The input travels in
-environment variables (no stdin in the sandbox API), split in parts because Linux caps one
-variable at 128 KiB.
+Code tools do their work in the sandbox, the way the session's commands run, so they touch
+exactly the session's own files under the sandbox rules (file tools too, through `_agents`).
+The input travels in environment variables (no stdin in the sandbox API), split in parts
+because Linux caps one variable at 128 KiB.
 """
 
 from __future__ import annotations

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from pytest_agentbay.emulator._agents import AgentError, ReplyTooLarge
+from pytest_agentbay.emulator._agents import AgentError, AgentPool, ReplyTooLarge, Running
 from pytest_agentbay.emulator.sandbox import OUTPUT_CAP, Sandbox
 
 from .test_sandbox import MODES, _all_gone, _make
@@ -93,3 +96,35 @@ def test_close_ends_the_program_at_once(box: Sandbox) -> None:
     assert pids and _all_gone(pids)
     with pytest.raises(RuntimeError, match="closed"):
         _call(box, b"x")
+
+
+class _Host:
+    """A program on the host standing in for a sandbox's started command (`.stdout` only)."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.stdout = self.proc.stdout.fileno()
+
+    def running(self) -> Running:
+        assert self.proc.stdin is not None
+        return Running(self, os.dup(self.proc.stdin.fileno()), self.stop)  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.communicate()
+
+
+def test_a_program_that_stopped_reading_is_replaced_before_it_gets_the_request() -> None:
+    # It keeps its stdout open but closed its stdin: it looks idle and alive, and the
+    # request cannot reach it, so it is sent to a fresh program instead of failing the call.
+    deaf = _Host([sys.executable, "-c", "import os, time; os.close(0); time.sleep(30)"])
+    deadline = time.monotonic() + 10
+    while os.path.exists(f"/proc/{deaf.proc.pid}/fd/0"):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    started = iter([deaf, _Host([sys.executable, "-I", "-S", "-c", ECHO])])
+    pool = AgentPool(lambda: next(started).running())
+    first = pool.call(b"one", 5, OUTPUT_CAP)
+    assert first == b"eno"
+    pool.close()

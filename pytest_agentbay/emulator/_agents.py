@@ -71,7 +71,7 @@ class Agent:
 
     def idle_and_alive(self) -> bool:
         """No stray output waiting (an idle program writes nothing) and no end of file."""
-        return not select.select([self.program.stdout], [], [], 0)[0]
+        return not _ready(self.program.stdout, select.POLLIN, 0)
 
     def call(self, body: bytes, deadline: float, cap: int) -> bytes:
         """Send one request, return the payload of its reply."""
@@ -115,11 +115,17 @@ class Agent:
 
 
 def _wait(fd: int, deadline: float, *, write: bool) -> None:
-    remaining = deadline - time.monotonic()
-    ready = select.select([], [fd], [], max(remaining, 0)) if write else select.select(
-        [fd], [], [], max(remaining, 0))
-    if not any(ready):
+    remaining = max(deadline - time.monotonic(), 0)
+    if not _ready(fd, select.POLLOUT if write else select.POLLIN, remaining):
         raise AgentTimeout("timed out")
+
+
+def _ready(fd: int, events: int, seconds: float) -> bool:
+    """Whether `fd` is ready (or closed) within `seconds`: poll(), which, unlike select(),
+    takes descriptors above 1023 (an emulator with hundreds of sessions has them)."""
+    poller = select.poll()
+    poller.register(fd, events)
+    return bool(poller.poll(seconds * 1000))
 
 
 class AgentPool:

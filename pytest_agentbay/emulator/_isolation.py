@@ -6,6 +6,7 @@ import contextlib
 import functools
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -20,6 +21,20 @@ PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 _ANSWER_SECONDS = 10.0  # bound on waiting for the helper: it may be stopped, not dead
 _EXIT_SECONDS = 1.0  # bound on waiting for the helper to report its last commands and exit
+OPEN_FILES = 65536  # the soft limit on open files the emulator raises itself to (see below)
+
+
+@functools.cache
+def _room_for_sessions() -> None:
+    """Raise this process's soft limit on open files towards its hard limit, once: each live
+    session holds a few descriptors here (its spawn server's, its file agent's), and the usual
+    soft limit of 1024 would refuse new sessions after a hundred or two. (The sessions' own
+    limit is set apart, by `Limits.open_files`.)"""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = OPEN_FILES if hard == resource.RLIM_INFINITY else min(hard, OPEN_FILES)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
 
 
 class Namespace:
@@ -31,6 +46,7 @@ class Namespace:
     """
 
     def __init__(self, limits: Limits) -> None:
+        _room_for_sessions()
         self._control, theirs = socket.socketpair()
         info, info_w = os.pipe()
         passwd, groups = _bwrap.accounts()

@@ -7,6 +7,10 @@ none of that may hang the emulator, reach outside the session, or outlive the se
 from __future__ import annotations
 
 import contextlib
+import os
+import resource
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -182,3 +186,51 @@ def test_no_agent_outlives_its_session(real_api: Api) -> None:
     while set(_agents_on_host()) - before:
         assert time.monotonic() < deadline, "an agent outlived its session"
         time.sleep(0.05)
+
+
+@pytest.fixture
+def high_descriptors() -> Iterator[None]:
+    """Descriptors 0-1099 taken, so the next pipes get numbers above 1023 (as in an emulator
+    serving a few hundred sessions)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"the hard limit on open files ({hard}) is below 1200")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    taken = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        yield
+    finally:
+        for fd in taken:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_file_calls_work_with_descriptors_above_1023(
+    high_descriptors: None, box: tuple[Api, str, str]
+) -> None:
+    written, _ = _call(box, "write_file", path="/tmp/high.txt", content="high", mode="overwrite")
+    assert _call(box, "read_file", path="/tmp/high.txt")[0] == "high", written
+
+
+MANY_SESSIONS = """
+import resource, sys, tempfile
+resource.setrlimit(resource.RLIMIT_NOFILE, (128, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+from pytest_agentbay import AgentBay, Config
+from pytest_agentbay.emulator import Emulator, EmulatorTransport
+with tempfile.TemporaryDirectory() as root:
+    client = AgentBay("akm-many", Config("http://emulator"),
+                      transport=EmulatorTransport(Emulator(api_keys=["akm-many"], root=root)))
+    sessions = [client.create().session for _ in range(40)]
+    for s in sessions:
+        written = s.file_system.write_file("/tmp/x", "x")
+        assert written.success, written.error_message
+    assert all(s.delete().success for s in sessions)
+print("ok")
+"""
+
+
+def test_an_emulator_started_with_a_low_open_files_limit_serves_many_sessions() -> None:
+    """40 sessions with a file agent each hold more descriptors than a soft limit of 128."""
+    run = subprocess.run([sys.executable, "-c", MANY_SESSIONS], capture_output=True, text=True,
+                         timeout=120)  # fmt: skip
+    assert run.returncode == 0 and run.stdout == "ok\n", run.stderr[-2000:]

@@ -5,7 +5,8 @@ any other path to the API, and any other method gets HTTP 405 in the API's error
 
 The control endpoint: the emulator's knobs over HTTP, for tests and benchmarks.
 
-`GET /_emulator/state` answers counts and knob settings. `POST /_emulator/<knob>` takes a JSON
+`GET /_emulator/state` answers counts, knob settings, and `stamps`: each action's (and tool's)
+first and last call as wall-clock times. `POST /_emulator/<knob>` takes a JSON
 object of keyword arguments for the matching `Emulator` method:
 
 | knob          | method            | example body                                            |

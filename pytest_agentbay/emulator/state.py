@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -46,6 +47,9 @@ class Store:
         self.sessions: dict[str, SessionRecord] = {}
         self.images = images
         self.requests: Counter[str] = Counter()
+        # action or tool -> wall-clock times of its first and last call: a timeline that
+        # other processes (a benchmark, a test of the plugin) can line up with their own
+        self.stamps: dict[str, list[float]] = {}
         self.clock, self.ids, self.knobs = clock, ids, knobs
         self.isolation = isolation
         self._factory = factory
@@ -76,8 +80,11 @@ class Store:
               session_id: str) -> tuple[Fault | None, float, SessionRecord | None]:
         """Count a call and release the sessions come due (`expiry`); the fault it meets (if
         any), the delay it waits, and the session it names, busy until `done` is called."""
+        stamp = time.time()
         with self.lock:
             self.requests[action] += 1
+            for name in names:
+                self.stamps.setdefault(name, [stamp, stamp])[1] = stamp
             now = self.clock.now()
             expired = self.deadlines.expire(now) if self.deadlines.due(now) else []
             record = self.sessions.get(session_id) if session_id else None
@@ -265,6 +272,7 @@ class Store:
                 "live": sum(n for s, n in statuses.items() if s != Status.FINISH.value),
                 "tenants": len({r.api_key for r in self.owned()}),
                 "requests": dict(self.requests),
+                "stamps": {name: list(times) for name, times in self.stamps.items()},
                 "isolation": self.isolation,
                 "knobs": self.knobs.describe(),
             }
@@ -273,6 +281,7 @@ class Store:
         """Forget the request counts."""
         with self.lock:
             self.requests.clear()
+            self.stamps.clear()
 
     def close(self) -> None:
         """Finish every session, kill its commands and remove its files."""

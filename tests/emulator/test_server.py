@@ -137,6 +137,24 @@ def test_control_endpoint(server: EmulatorServer) -> None:
         assert api.create()
 
 
+def test_state_stamps_each_actions_first_and_last_call_in_wall_clock_time(
+    server: EmulatorServer,
+) -> None:
+    headers = {"Authorization": f"Bearer {KEY}"}
+    with httpx.Client(base_url=server.url, headers=headers) as client:
+        api = Api(client)
+        before = time.time()
+        first = api.create()
+        api.tool(first, "shell", {"command": "true"})
+        between = time.time()
+        api.create()
+        stamps = client.get("/_emulator/state").json()["state"]["stamps"]
+        assert before <= stamps["CreateMcpSession"][0] <= between <= stamps["CreateMcpSession"][1]
+        assert stamps["shell"][0] == stamps["shell"][1] <= between  # tools are stamped too
+        client.post("/_emulator/reset", json={})
+        assert client.get("/_emulator/state").json()["state"]["stamps"] == {}
+
+
 @pytest.mark.parametrize(("path", "body", "status", "needle"), [
     ("/_emulator/latency", b"{bad", 400, "JSON"),
     ("/_emulator/latency", b"[1]", 400, "object"),

@@ -19,10 +19,13 @@ import tempfile
 import textwrap
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 KEY = "bench-suite-key"
 CREATE, DELETE, COMMAND = 1.0, 0.5, 0.05
+LATENCY = {"CreateMcpSession": CREATE, "DeleteSessionAsync": DELETE, "shell": COMMAND}
 MODULES, PER_MODULE, FUNCTION_TESTS, COMMANDS = 6, 8, 8, 4
 
 MODULE_TEST = """
@@ -40,6 +43,26 @@ import pytest
 def test_alone(agentbay_session, i):
     for n in range({commands}):
         assert agentbay_session.command.execute_command(f"echo {{n}}").success
+"""
+PROBE = """
+import json, os, time
+
+def _stamp(name):
+    with open(os.path.join(os.environ["SUITE_PROBE_DIR"], f"{os.getpid()}.jsonl"), "a") as out:
+        out.write(json.dumps([name, time.time()]) + "\\n")
+
+def pytest_configure(config):
+    _stamp("worker up" if hasattr(config, "workerinput") else "controller up")
+
+def pytest_collection_finish(session):
+    if hasattr(session.config, "workerinput"):
+        _stamp("worker collected")
+
+def pytest_runtest_setup(item):
+    _stamp("test starts")
+
+def pytest_unconfigure(config):
+    _stamp("worker done" if hasattr(config, "workerinput") else "controller done")
 """
 NAIVE_CONFTEST = """
 import pytest
@@ -72,41 +95,79 @@ class Backend:
     """The emulator in its own process, with cloud-like latency."""
 
     def __init__(self) -> None:
-        args = [sys.executable, "-m", "pytest_agentbay.emulator",
-                "--latency", f"CreateMcpSession={CREATE}",
-                "--latency", f"DeleteSessionAsync={DELETE}", "--latency", f"shell={COMMAND}"]
+        args = [sys.executable, "-m", "pytest_agentbay.emulator"]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True,
                                         env=dict(os.environ, AGENTBAY_EMULATOR_API_KEY=KEY))
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         self.url = line.split()[line.split().index("on") + 1]
+        self.fresh()
 
-    def state(self) -> dict[str, object]:
-        request = urllib.request.Request(f"{self.url}/_emulator/state",
+    def _call(self, knob: str, body: dict[str, object] | None = None) -> dict[str, object]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{self.url}/_emulator/{knob}", data=data,
                                          headers={"Authorization": f"Bearer {KEY}"})
         with urllib.request.urlopen(request) as reply:
             return json.loads(reply.read())["state"]  # type: ignore[no-any-return]
+
+    def fresh(self) -> None:
+        """Request counts and stamps from zero; the latency knobs set again (reset clears them)."""
+        self._call("reset", {})
+        for action, seconds in LATENCY.items():
+            self._call("latency", {"action": action, "seconds": seconds})
+
+    def state(self) -> dict[str, Any]:
+        return self._call("state")
 
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(10)
 
 
-def run_suite(backend: Backend, suite: Path, *args: str) -> tuple[float, int, int]:
-    """Seconds, sessions created, sessions left alive."""
+@dataclass
+class Result:
+    took: float  # seconds, pytest's start to its exit
+    created: int  # sessions, counted by the backend
+    live: int  # sessions left alive
+    timeline: list[tuple[float, str]]  # (seconds since start, what happened), in order
+
+
+def run_suite(backend: Backend, suite: Path, *args: str) -> Result:
+    """Run pytest on `suite`; the backend's counts, and the run's timeline: the probe's stamps
+    (worker start, collection, tests) and the backend's (first/last create, command, delete)."""
     env = {**os.environ, "AGENTBAY_ENDPOINT": backend.url, "AGENTBAY_API_KEY": KEY}
     env.pop("AGENTBAY_REGION_ID", None)
-    before = backend.state()["requests"].get("CreateMcpSession", 0)  # type: ignore[union-attr]
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           *args, str(suite)], env=env, capture_output=True, text=True)
-    took = time.perf_counter() - started
+    backend.fresh()
+    with tempfile.TemporaryDirectory() as probes:
+        env.update(SUITE_PROBE_DIR=probes, PYTHONPATH=str(suite.parent))
+        started = time.time()
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                               "-p", "suite_probe", *args, str(suite)],
+                              env=env, capture_output=True, text=True)
+        ended = time.time()
+        stamps = [json.loads(line) for f in Path(probes).iterdir()
+                  for line in f.read_text().splitlines()]
     if done.returncode != 0:
         print(done.stdout[-3000:], done.stderr[-2000:])
         raise SystemExit(f"suite failed: {' '.join(args)}")
     state = backend.state()
-    created = state["requests"].get("CreateMcpSession", 0) - before  # type: ignore[union-attr]
-    return took, created, int(state["live"])  # type: ignore[call-overload]
+    return Result(ended - started, state["requests"].get("CreateMcpSession", 0),
+                  int(state["live"]), timeline(started, ended, stamps, state["stamps"]))
+
+
+def timeline(started: float, ended: float, probe: list[list[Any]],
+             backend: dict[str, list[float]]) -> list[tuple[float, str]]:
+    """The first and last of each probe stamp, and the backend's first/last calls."""
+    events: list[tuple[float, str]] = [(ended, "pytest exits")]
+    for name in sorted({name for name, _ in probe}):
+        times = [t for n, t in probe if n == name]
+        events += [(min(times), f"first {name}"), (max(times), f"last {name}")]
+    for action, label in (("CreateMcpSession", "create request"), ("shell", "command"),
+                          ("DeleteSessionAsync", "delete request")):
+        if action in backend:
+            first, last = backend[action]
+            events += [(first, f"first {label}"), (last, f"last {label}")]
+    return sorted((t - started, what) for t, what in events)
 
 
 def main() -> None:
@@ -122,39 +183,49 @@ def main() -> None:
             empty = Path(tmp, "empty")
             write_suite(plugin_suite, naive=False)
             write_suite(naive_suite, naive=True)
+            Path(tmp, "suite_probe.py").write_text(PROBE)
             empty.mkdir()
             (empty / "test_nothing.py").write_text("def test_nothing():\n    pass\n")
             startup = min(  # the quickest of three: start-up time is noisy on 2 cores
-                run_suite(backend, empty, "-n", "4", "--agentbay", "--agentbay-backend=cloud")[0]
+                run_suite(backend, empty, "-n", "4", "--agentbay", "--agentbay-backend=cloud").took
                 for _ in range(3)
             )
+            print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
             print(f"suite: {tests} tests x {COMMANDS} commands; latency: create {CREATE} s, "
                   f"delete {DELETE} s, command {COMMAND * 1000:.0f} ms")
             print(f"pytest -n 4 --agentbay start-up and shutdown alone (one empty test): "
                   f"{startup:.2f} s")
             naive = None
             if not args.skip_naive:
-                naive, created, live = run_suite(backend, naive_suite, "-p", "no:agentbay")
-                print(f"naive per-test fixture, serial:   {naive:7.2f} s  ({created} sessions "
-                      f"created, {live} left)")
+                got = run_suite(backend, naive_suite, "-p", "no:agentbay")
+                naive = got.took
+                print(f"naive per-test fixture, serial:   {naive:7.2f} s  ({got.created} sessions "
+                      f"created, {got.live} left)")
             for workers in ("1", "4"):
-                took, created, live = min(  # the better of two runs
-                    run_suite(backend, plugin_suite, "--agentbay", "--agentbay-backend=cloud",
-                              "-n", workers)
-                    for _ in range(2)
-                )
-                line = (f"pytest-agentbay -n {workers}:             {took:7.2f} s  ({created} "
-                        f"sessions created, {live} left)")
+                got = min((run_suite(backend, plugin_suite, "--agentbay",  # the better of two
+                                     "--agentbay-backend=cloud", "-n", workers)
+                           for _ in range(2)), key=lambda r: r.took)
+                line = (f"pytest-agentbay -n {workers}:             {got.took:7.2f} s  "
+                        f"({got.created} sessions created, {got.live} left)")
                 if naive:
-                    line += f"  {naive / took:5.1f}x faster than naive"
+                    line += f"  {naive / got.took:5.1f}x faster than naive"
                 print(line)
-            print(f"critical-path limit for -n 4:     {limit:7.2f} s  (commands / 4 + one create)")
-            print(f"-n 4 / limit: {took / limit:.2f} (goal <= 1.5); without start-up and "
-                  f"shutdown: {(took - startup) / limit:.2f}")
-            print(f"sessions created: {created} (goal {MODULES + FUNCTION_TESTS}); left: {live} "
-                  f"(goal 0)")
+            report(got, limit, startup)
+            print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         backend.stop()
+
+
+def report(got: Result, limit: float, startup: float) -> None:
+    """The -n 4 run against the critical path, and where its time went."""
+    print(f"critical-path limit for -n 4:     {limit:7.2f} s  (commands / 4 + one create)")
+    print(f"-n 4 / limit: {got.took / limit:.2f} raw (goal <= 1.5); without start-up and "
+          f"shutdown: {(got.took - startup) / limit:.2f}")
+    print(f"sessions created: {got.created} (goal {MODULES + FUNCTION_TESTS}); left: {got.live} "
+          f"(goal 0)")
+    print("timeline of that -n 4 run (seconds since pytest started):")
+    for at, what in got.timeline:
+        print(f"  {at:6.2f}  {what}")
 
 
 if __name__ == "__main__":

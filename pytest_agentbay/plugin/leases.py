@@ -15,6 +15,7 @@ import pytest
 
 from ..client.agentbay import AgentBay, AsyncAgentBay
 from ..client.session import Session
+from ..labels import LABEL_PREFIX as PREFIX
 from ..labels import WORKER_LABEL, tags
 from ..models.params import CreateSessionParams
 from ..models.results import SessionData, SessionResult
@@ -26,7 +27,7 @@ from .guard import InFlight, is_quota_error
 from .heartbeat import PROMISE, Heartbeat
 from .markers import session_params
 from .params import fields as fixture_fields
-from .planner import Planner, claim
+from .planner import POOL_WORKER, Planner, claim
 from .sending import Sending
 from .settings import Settings
 from .tracker import Tracker
@@ -72,9 +73,8 @@ class Leases(Ending, Sending):
     def params_for(self, node: Node, base: Any = None, **overrides: Any) -> CreateSessionParams:
         """Session parameters for `node`: the `agentbay_session_params` fixture's value (`base`),
         markers, options and this run's tags; then `overrides` (a factory's arguments)."""
-        tracker, settings = self.tracker, self.settings
-        alive_for = PROMISE * settings.heartbeat if settings.live else 0.0
-        own = tags(tracker.run_id, tracker.worker, node.nodeid, tracker.shard_id, alive_for)
+        settings = self.settings
+        own = self._tags(self.tracker.worker, node.nodeid)
         params = session_params(self.config, node, own, fixture_fields(base))
         if settings.expiry and params.idle_release_timeout is None:  # the service's own expiry
             params = params.model_copy(update={"idle_release_timeout": settings.expiry})
@@ -229,11 +229,31 @@ class Leases(Ending, Sending):
                 finally:
                     self.delete_later(session.session_id)
 
-    def start_planner(self, plan: list[dict[str, Any]]) -> None:
-        """Start creating the planned sessions (once per run, in the fleet's owner)."""
-        if self.planner is None and plan and self.settings.plans and self.backend is not None:
+    def start_planner(self, plan: list[dict[str, Any]], guess: bool = False) -> None:
+        """Start creating the planned sessions (in the fleet's owner). A `guess` (the last
+        run's plan, while the workers start) gives way to the real plan, the first to come."""
+        if not (self.settings.plans and self.backend is not None):
+            return
+        if self.planner is None:
+            if not plan:
+                return
+            _ = self.client  # built here, not raced for by the planner's threads
             self.planner = Planner(self._create_ahead, self.fleet.path, self.settings.precreate)
-            self.planner.start(plan)
+        elif self.planner.guessed is None:
+            return  # the real plan is followed already
+        self.planner.start([self._relabelled(e) for e in plan] if guess else plan, guess)
+
+    def _relabelled(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """A guessed plan entry with this run's own labels in place of the last run's."""
+        params = dict(entry["params"])
+        labels = {k: v for k, v in params.get("labels", {}).items() if not k.startswith(PREFIX)}
+        params["labels"] = {**labels, **self._tags(POOL_WORKER, entry["key"])}
+        return {**entry, "params": params}
+
+    def _tags(self, worker: str, node_id: str) -> dict[str, str]:
+        tracker, settings = self.tracker, self.settings
+        alive_for = PROMISE * settings.heartbeat if settings.live else 0.0
+        return tags(tracker.run_id, worker, node_id, tracker.shard_id, alive_for)
 
     def _create_ahead(self, params: CreateSessionParams) -> SessionResult[Any]:
         with self.tracker.unattributed():  # not the running test's: its claimer notes it

@@ -3,8 +3,15 @@ process) creates the sessions collection says the tests will need, a few at once
 usually finds its session ready instead of waiting a create latency.
 
 The plan (which node needs a session, with which parameters) is written at collection time;
-each pre-created session waits in the fleet directory under its node id until the test that
-needs it claims it and relabels it as its own. Sessions nobody claims are deleted at the end.
+each pre-created session waits in the fleet directory under its node id and parameters until
+the test that needs it claims it and relabels it as its own. Sessions nobody claims are deleted
+at the end.
+
+Under xdist the plan is known only once a worker has collected, a few seconds into the run; so
+the controller may start from a guess (the first entries of the same command's plan in the
+last run, from pytest's cache) while the workers start, then switch to the real plan: a guessed
+session the real plan also has (same node, same parameters) is kept for its test, the others
+become spares, deleted at the end like any unclaimed session.
 """
 
 from __future__ import annotations
@@ -61,11 +68,26 @@ def _params(params_for: ParamsFor, node: Node) -> dict[str, Any]:
     params = params_for(node)
     return params.model_copy(
         update={"labels": {**params.labels, WORKER_LABEL: POOL_WORKER}}
-    ).model_dump(exclude_none=True)
+    ).model_dump(mode="json", exclude_none=True)
 
 
-def _slot(directory: Path, key: str) -> Path:
-    return directory / ("pool-" + hashlib.sha1(key.encode()).hexdigest()[:16])
+def _slot(directory: Path, key: str, params: dict[str, Any]) -> Path:
+    """The files of `key`'s pre-created session: named by its node id and its parameters
+    (labels aside: the claiming test sets its own), so a guessed session whose parameters
+    changed since the last run is never handed to the test."""
+    fields = json.dumps({k: v for k, v in params.items() if k != "labels"}, sort_keys=True,
+                        default=str)
+    return directory / ("pool-" + hashlib.sha1(f"{key}\0{fields}".encode()).hexdigest()[:16])
+
+
+def slot_of(entry: dict[str, Any], directory: Path) -> Path:
+    """`_slot` of a plan entry."""
+    return _slot(directory, entry["key"], entry["params"])
+
+
+def slot_for(directory: Path, node_id: str, params: CreateSessionParams) -> Path:
+    """`_slot` of the session a test about to create one with `params` may claim."""
+    return _slot(directory, node_id, params.model_dump(mode="json", exclude_none=True))
 
 
 class Planner:
@@ -79,13 +101,40 @@ class Planner:
         self.pool = concurrent.futures.ThreadPoolExecutor(ahead, "agentbay-planner")
         self.stop = threading.Event()
         self.feeder: threading.Thread | None = None
+        self.guessed: list[Path] | None = None  # slots of a guessed plan, until the real one
+        self.spares: set[Path] = set()  # guessed slots the real plan does not have
+        self.lock = threading.Lock()  # a create ending vs. the real plan making it a spare
 
-    def start(self, plan: list[dict[str, Any]]) -> None:
-        """Mark every planned session queued (claims then know to look), and start feeding."""
-        for entry in plan:
-            _slot(self.directory, entry["key"]).with_suffix(".queued").touch()
+    def start(self, plan: list[dict[str, Any]], guess: bool = False) -> None:
+        """Mark every planned session queued (claims then know to look), and start feeding;
+        after a `guess`, the real plan takes over (guessed sessions it lacks are spares)."""
+        self._stop_feeder()
+        slots = [slot_of(entry, self.directory) for entry in plan]
+        if self.guessed is not None:
+            self._spare(set(self.guessed) - set(slots))
+        self.guessed = slots if guess else None
+        for slot in slots:
+            if not any(slot.with_suffix(s).exists() for s in (".pending", ".json", ".spare")):
+                slot.with_suffix(".queued").touch()
+        self.stop.clear()
         self.feeder = threading.Thread(target=self._feed, args=(plan,), name="agentbay-plan")
         self.feeder.start()
+
+    def _stop_feeder(self) -> None:
+        if self.feeder is not None:
+            self.stop.set()
+            self.feeder.join()
+            self.feeder = None
+
+    def _spare(self, slots: set[Path]) -> None:
+        """Guessed slots nobody will claim: not created if not started, else kept apart (out
+        of the look-ahead count) for the end-of-run deletion."""
+        with self.lock:
+            self.spares |= slots
+            for slot in slots:
+                slot.with_suffix(".queued").unlink(missing_ok=True)
+                if slot.with_suffix(".json").exists():
+                    slot.with_suffix(".json").replace(slot.with_suffix(".spare"))
 
     def _feed(self, plan: list[dict[str, Any]]) -> None:
         for entry in plan:
@@ -94,7 +143,7 @@ class Planner:
                     return
             if self.stop.is_set():
                 return
-            slot = _slot(self.directory, entry["key"])
+            slot = slot_of(entry, self.directory)
             try:  # a test that got here first took it and creates its own
                 slot.with_suffix(".queued").rename(slot.with_suffix(".pending"))
             except FileNotFoundError:
@@ -115,10 +164,12 @@ class Planner:
                 "image_id": result.session.image_id,
                 "resource_url": result.session.resource_url,
             }
-        slot = _slot(self.directory, entry["key"])
+        slot = slot_of(entry, self.directory)
         slot.with_suffix(".tmp").write_text(json.dumps(record))
-        slot.with_suffix(".tmp").replace(slot.with_suffix(".json"))
-        slot.with_suffix(".pending").unlink(missing_ok=True)
+        with self.lock:
+            done = ".spare" if slot in self.spares else ".json"
+            slot.with_suffix(".tmp").replace(slot.with_suffix(done))
+            slot.with_suffix(".pending").unlink(missing_ok=True)
 
     def unclaimed(self) -> list[str]:
         """Stop creating; the ids of pre-created sessions no test claimed (to delete)."""
@@ -128,7 +179,7 @@ class Planner:
         self.pool.shutdown(wait=True)
         ids = []
         for path in self.directory.glob("pool-*"):
-            if path.suffix == ".json":
+            if path.suffix in (".json", ".spare"):
                 data = json.loads(path.read_text()).get("data")
                 if data:
                     ids.append(data["session_id"])
@@ -139,7 +190,7 @@ class Planner:
 def claim(leases: Leases, node: Node, params: CreateSessionParams) -> Any:
     """The pre-created session planned for `node`, relabelled as `params` says; None when there
     is none (the caller creates one). A create that failed ahead of time is a setup error."""
-    slot = _slot(leases.fleet.path, node.nodeid)
+    slot = slot_for(leases.fleet.path, node.nodeid, params)
     deadline = time.monotonic() + CLAIM_TIMEOUT_S
     while not slot.with_suffix(".json").exists():
         try:  # not started yet: take it off the plan and create at once instead of waiting

@@ -25,6 +25,31 @@ def groups_of(items: list[pytest.Item]) -> dict[str, str]:
     return groups
 
 
+PLAN_CACHE = "agentbay/plan"  # pytest's cache: the first sessions the last run planned
+
+
+def _command(config: pytest.Config) -> list[str]:
+    """What a plan depends on besides the test files: the directory and the arguments."""
+    return [str(config.invocation_params.dir), *config.invocation_params.args]
+
+
+def last_plan(config: pytest.Config) -> list[dict[str, Any]]:
+    """The first planned sessions of the last run of the same command; none without a cache
+    (`-p no:cacheprovider`) or after another command (`-k`, other files: other sessions)."""
+    cache = getattr(config, "cache", None)
+    last = cache.get(PLAN_CACHE, None) if cache is not None else None
+    if not isinstance(last, dict) or last.get("command") != _command(config):
+        return []
+    return list(last.get("plan", []))
+
+
+def remember_plan(config: pytest.Config, plan: list[dict[str, Any]]) -> None:
+    """Keep `plan` for the next run's guess."""
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        cache.set(PLAN_CACHE, {"command": _command(config), "plan": plan})
+
+
 MAX_BATCH = 25  # tests that share no session go to a worker this many at a time, at most
 BATCH = "agentbay-batch:"  # unit names of such batches (never a node id: no "::")
 
@@ -184,6 +209,7 @@ class XdistHooks:
 
     def __init__(self, run: Run) -> None:
         self.run = run
+        self.remembered = False  # this run's plan is in the cache for the next run
 
     def pytest_configure_node(self, node: Any) -> None:
         """Workers (replacements of crashed ones too) reach this run's backend and fleet."""
@@ -199,9 +225,21 @@ class XdistHooks:
             return AgentBayScheduling(config, log, self.run.fleet)
         return None
 
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """On the controller, before the workers start (xdist starts them last): begin creating
+        the first sessions of this command's plan in the last run, so their create latency
+        overlaps the workers' start-up; the real plan takes over when a worker has collected."""
+        if self.run.settings.uses_xdist and not self.run.settings.is_worker:
+            self.run.leases.start_planner(last_plan(session.config), guess=True)
+
     def pytest_xdist_node_collection_finished(self, node: Any, ids: Any) -> None:
-        """The first worker's collection is in: start creating the sessions it plans."""
-        self.run.leases.start_planner(self.run.fleet.read_plan(node.workerinput["workerid"]))
+        """The first worker's collection is in: create the sessions it plans (and remember
+        the first of them for the next run's guess)."""
+        plan = self.run.fleet.read_plan(node.workerinput["workerid"])
+        if not self.remembered:
+            self.remembered = True
+            remember_plan(self.run.config, plan[: self.run.settings.precreate])
+        self.run.leases.start_planner(plan)
 
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """Sum the worker's figures; if it died, delete the sessions it left."""

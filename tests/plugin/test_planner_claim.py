@@ -26,7 +26,8 @@ class FakeSession:
 def test_a_session_finished_between_the_claimers_two_looks_is_claimed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    slot = planner._slot(tmp_path, "test_a.py::test_one")
+    params = CreateSessionParams(labels={"k": "v"})
+    slot = planner.slot_for(tmp_path, "test_a.py::test_one", params)
     slot.with_suffix(".pending").touch()  # the creator is making it
     record = {"success": True, "error_message": "", "code": "", "request_id": "r"}
     record["data"] = {"session_id": "s-1", "image_id": "linux_latest", "resource_url": ""}
@@ -47,7 +48,6 @@ def test_a_session_finished_between_the_claimers_two_looks_is_claimed(
         checked=None,
     )
     node: Any = SimpleNamespace(nodeid="test_a.py::test_one")
-    params = CreateSessionParams(labels={"k": "v"})
     claimed = planner.claim(leases, node, params)
     assert claimed is not None and claimed.session_id == "s-1"  # not wasted, none created
     assert claimed.labels == {"k": "v"}

@@ -1,6 +1,7 @@
 """The suite benchmark: a realistic suite on a backend with cloud-like latency, run the naive
 way (a per-test fixture that creates and deletes a session, serially) and with this plugin
-at -n 1 and -n 4, against the critical-path limit for -n 4.
+at -n 1 and -n 4 (without and with the last run's plan in pytest's cache), against the
+critical-path limit for -n 4, with the timeline of the -n 4 runs.
 
 Run: python benchmarks/suite_bench.py [--skip-naive]
 The backend is the local emulator in its own process, with latency set to look like the cloud:
@@ -132,16 +133,18 @@ class Result:
     timeline: list[tuple[float, str]]  # (seconds since start, what happened), in order
 
 
-def run_suite(backend: Backend, suite: Path, *args: str) -> Result:
+def run_suite(backend: Backend, suite: Path, *args: str, cache: bool = False) -> Result:
     """Run pytest on `suite`; the backend's counts, and the run's timeline: the probe's stamps
     (worker start, collection, tests) and the backend's (first/last create, command, delete)."""
     env = {**os.environ, "AGENTBAY_ENDPOINT": backend.url, "AGENTBAY_API_KEY": KEY}
     env.pop("AGENTBAY_REGION_ID", None)
     backend.fresh()
     with tempfile.TemporaryDirectory() as probes:
-        env.update(SUITE_PROBE_DIR=probes, PYTHONPATH=str(suite.parent))
+        paths = [str(suite.parent), *filter(None, [os.environ.get("PYTHONPATH")])]
+        env.update(SUITE_PROBE_DIR=probes, PYTHONPATH=os.pathsep.join(paths))
         started = time.time()
-        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+        quiet = () if cache else ("-p", "no:cacheprovider")  # the cache: the last run's plan
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", *quiet,
                                "-p", "suite_probe", *args, str(suite)],
                               env=env, capture_output=True, text=True)
         ended = time.time()
@@ -152,7 +155,7 @@ def run_suite(backend: Backend, suite: Path, *args: str) -> Result:
         raise SystemExit(f"suite failed: {' '.join(args)}")
     state = backend.state()
     return Result(ended - started, state["requests"].get("CreateMcpSession", 0),
-                  int(state["live"]), timeline(started, ended, stamps, state["stamps"]))
+                  int(state["live"]), timeline(started, ended, stamps, state.get("stamps", {})))
 
 
 def timeline(started: float, ended: float, probe: list[list[Any]],
@@ -186,11 +189,11 @@ def main() -> None:
             Path(tmp, "suite_probe.py").write_text(PROBE)
             empty.mkdir()
             (empty / "test_nothing.py").write_text("def test_nothing():\n    pass\n")
+            print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
             startup = min(  # the quickest of three: start-up time is noisy on 2 cores
                 run_suite(backend, empty, "-n", "4", "--agentbay", "--agentbay-backend=cloud").took
                 for _ in range(3)
             )
-            print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
             print(f"suite: {tests} tests x {COMMANDS} commands; latency: create {CREATE} s, "
                   f"delete {DELETE} s, command {COMMAND * 1000:.0f} ms")
             print(f"pytest -n 4 --agentbay start-up and shutdown alone (one empty test): "
@@ -201,31 +204,42 @@ def main() -> None:
                 naive = got.took
                 print(f"naive per-test fixture, serial:   {naive:7.2f} s  ({got.created} sessions "
                       f"created, {got.live} left)")
-            for workers in ("1", "4"):
-                got = min((run_suite(backend, plugin_suite, "--agentbay",  # the better of two
-                                     "--agentbay-backend=cloud", "-n", workers)
-                           for _ in range(2)), key=lambda r: r.took)
-                line = (f"pytest-agentbay -n {workers}:             {got.took:7.2f} s  "
-                        f"({got.created} sessions created, {got.live} left)")
-                if naive:
-                    line += f"  {naive / got.took:5.1f}x faster than naive"
-                print(line)
-            report(got, limit, startup)
+            plugin_runs(backend, plugin_suite, naive, limit, startup)
             print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         backend.stop()
 
 
-def report(got: Result, limit: float, startup: float) -> None:
-    """The -n 4 run against the critical path, and where its time went."""
+def plugin_runs(backend: Backend, suite: Path, naive: float | None, limit: float,
+                startup: float) -> None:
+    """-n 1, then -n 4 without the last run's plan (pytest's cache off, or empty: the first
+    run of a command) and with it (the next run of the same command); the better of two each."""
+    cloud = ("--agentbay", "--agentbay-backend=cloud")
+    runs = {
+        "-n 1": [run_suite(backend, suite, *cloud, "-n", "1") for _ in range(2)],
+        "-n 4, no cached plan": [run_suite(backend, suite, *cloud, "-n", "4"),
+                                 run_suite(backend, suite, *cloud, "-n", "4", cache=True)],
+        "-n 4, cached plan": [run_suite(backend, suite, *cloud, "-n", "4", cache=True)
+                              for _ in range(2)],
+    }
+    for name, results in runs.items():
+        got = min(results, key=lambda r: r.took)
+        line = (f"pytest-agentbay {name + ':':21} {got.took:7.2f} s  ({got.created} sessions "
+                f"created, {got.live} left)")
+        if naive:
+            line += f"  {naive / got.took:5.1f}x faster than naive"
+        print(line)
     print(f"critical-path limit for -n 4:     {limit:7.2f} s  (commands / 4 + one create)")
-    print(f"-n 4 / limit: {got.took / limit:.2f} raw (goal <= 1.5); without start-up and "
-          f"shutdown: {(got.took - startup) / limit:.2f}")
-    print(f"sessions created: {got.created} (goal {MODULES + FUNCTION_TESTS}); left: {got.live} "
-          f"(goal 0)")
-    print("timeline of that -n 4 run (seconds since pytest started):")
-    for at, what in got.timeline:
-        print(f"  {at:6.2f}  {what}")
+    for name in ("-n 4, no cached plan", "-n 4, cached plan"):
+        got = min(runs[name], key=lambda r: r.took)
+        print(f"{name}: {got.took / limit:.2f}x the limit raw (goal <= 1.5); without start-up "
+              f"and shutdown: {(got.took - startup) / limit:.2f}x")
+    print(f"sessions created per run: {[r.created for rs in runs.values() for r in rs]} (goal "
+          f"{MODULES + FUNCTION_TESTS}); left: {[r.live for rs in runs.values() for r in rs]}")
+    for name in ("-n 4, no cached plan", "-n 4, cached plan"):
+        print(f"timeline of the better {name} run (seconds since pytest started):")
+        for at, what in min(runs[name], key=lambda r: r.took).timeline:
+            print(f"  {at:6.2f}  {what}")
 
 
 if __name__ == "__main__":

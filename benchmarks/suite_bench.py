@@ -234,6 +234,12 @@ def plugin_runs(backend: Backend, suite: Path, naive: float | None, limit: float
         got = min(runs[name], key=lambda r: r.took)
         print(f"{name}: {got.took / limit:.2f}x the limit raw (goal <= 1.5); without start-up "
               f"and shutdown: {(got.took - startup) / limit:.2f}x")
+        at = {what: when for when, what in got.timeline}
+        if "first command" in at:  # the part of the create latency on the critical path
+            print(f"  first test's wait for its session (first command - first test starts): "
+                  f"{at['first command'] - at['first test starts']:.2f} s; first create "
+                  f"request {at['first create request'] - at['first worker up']:+.2f} s "
+                  f"from the first worker's start")
     print(f"sessions created per run: {[r.created for rs in runs.values() for r in rs]} (goal "
           f"{MODULES + FUNCTION_TESTS}); left: {[r.live for rs in runs.values() for r in rs]}")
     for name in ("-n 4, no cached plan", "-n 4, cached plan"):

@@ -244,8 +244,8 @@ def plugin_runs(backend: Backend, suite: Path, naive: float | None, limit: float
           f"{MODULES + FUNCTION_TESTS}); left: {[r.live for rs in runs.values() for r in rs]}")
     for name in ("-n 4, no cached plan", "-n 4, cached plan"):
         print(f"timeline of the better {name} run (seconds since pytest started):")
-        for at, what in min(runs[name], key=lambda r: r.took).timeline:
-            print(f"  {at:6.2f}  {what}")
+        for when, what in min(runs[name], key=lambda r: r.took).timeline:
+            print(f"  {when:6.2f}  {what}")
 
 
 if __name__ == "__main__":

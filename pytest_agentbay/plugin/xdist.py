@@ -1,6 +1,7 @@
 """pytest-xdist support, registered only when xdist is active: one backend, run id and fleet
 directory for every worker; a scheduler that keeps tests sharing a session on one worker; the
-workers' figures summed on the controller; and the sessions of a crashed worker deleted.
+first sessions of the last run's plan created while the workers start; the workers' figures
+summed on the controller; and the sessions of a crashed worker deleted.
 """
 
 from __future__ import annotations

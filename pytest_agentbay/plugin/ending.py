@@ -87,6 +87,7 @@ class Ending:
             self.planner = None
             for session_id in unused:  # counted as created here, so count their deletion too
                 self.tracker.alive[session_id] = time.monotonic()
+            self.tracker.stats.unused += len(unused)
             if unused:
                 self.delete_all(unused)
 

@@ -92,6 +92,7 @@ class Stats:
     deleted: int = 0
     leaked: int = 0
     kept: int = 0
+    unused: int = 0  # created ahead for a test that did not claim it (deselected, changed)
     create_seconds: list[float] = field(default_factory=list)
     session_seconds: float = 0.0
     quota_wait_seconds: float = 0.0  # for --agentbay-max-sessions slots and service refusals
@@ -108,6 +109,8 @@ class Stats:
         )
         if self.kept:
             line += f", {self.kept} kept for debugging"
+        if self.unused:
+            line += f" ({self.unused} made ahead of time and not needed)"
         out = [line]
         if self.create_seconds:
             ordered = sorted(self.create_seconds)

@@ -107,4 +107,6 @@ def test_a_guessed_session_whose_settings_changed_is_deleted_unused(
     spare = [s for s in made if s.labels.get("pytest-agentbay.worker") == "pool"]
     assert len(spare) == 1 and spare[0].image_id == "linux_latest"  # guessed, never claimed
     assert backend.live() == []
-    result.stdout.fnmatch_lines(["*0 leaked*"])
+    result.stdout.fnmatch_lines(
+        ["sessions: 3 created, *, 0 leaked (1 made ahead of time and not needed)"]
+    )

@@ -4,7 +4,8 @@ Status rules (one table, `protocol.lifecycle`): an accepted Pause/Resume/Delete 
 status at once, so the very next poll sees PAUSING/RESUMING/DELETING. A transitional status
 settles (PAUSED/RUNNING/FINISH) once `settle_seconds` have passed on the emulator clock and a
 status read (GetSession, GetSessionDetail, ListSession) has shown it at least once; any other
-call on the session settles it without that condition. A FINISH session is gone for every
+call on the session settles it without that condition. A delete with no settle time and no
+delete latency set finishes at once (`Store.move`). A FINISH session is gone for every
 action except GetSessionDetail. `state.Store` applies these rules under its lock.
 """
 

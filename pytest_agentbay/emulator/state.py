@@ -165,13 +165,18 @@ class Store:
             return record
 
     def move(self, api_key: str, session_id: str, action: str) -> None:
-        """Pause, resume or delete per the lifecycle table; a delete closes the sandbox now."""
+        """Pause, resume or delete per the lifecycle table; a delete closes the sandbox now.
+        With no settle time and no delete latency set, a delete is finished at once: the
+        first status read already says so (a delete then costs two calls, not a poll);
+        with either knob set, status reads show DELETING first, as on the service."""
         with self.lock:
             record = self.session(api_key, session_id)
             record.move(action, self.clock.now())
             sandbox = None
             if action == "DeleteSessionAsync":
                 sandbox, record.sandbox = record.sandbox, None
+                if not (self.knobs.settle_seconds or self.knobs.latency_of(action)):
+                    record.settle(self.clock.now(), 0.0, reporting=False)
         if sandbox is not None:
             close_sandboxes([sandbox])
 

@@ -68,8 +68,21 @@ def test_a_pause_without_polls_has_settled_by_the_next_action(api: Api) -> None:
     assert api.status(session_id) == "RESUMING"
 
 
-def test_delete_goes_deleting_then_finish_then_gone(api: Api, sandboxes: list[FakeSandbox]
-                                                   ) -> None:
+def test_with_no_knob_a_delete_is_finished_at_the_first_status_read(
+    api: Api, sandboxes: list[FakeSandbox]
+) -> None:
+    session_id = api.create()
+    api.tool(session_id, "shell", {"command": "true"})
+    api.ok("DeleteSessionAsync", SessionId=session_id)
+    assert sandboxes[0].closed, "deleting kills the session's commands and files at once"
+    detail = api.post("GetSessionDetail", query={"SessionId": session_id}).json()["Data"]
+    assert (detail["Status"], detail["IsDeleted"]) == ("FINISH", True)
+
+
+def test_with_a_delete_latency_delete_goes_deleting_then_finish_then_gone(
+    emulator: Emulator, api: Api, sandboxes: list[FakeSandbox]
+) -> None:
+    emulator.set_latency("DeleteSessionAsync", 0.001)  # pollers see the transition again
     session_id = api.create(Labels='{"k": "v"}')
     api.tool(session_id, "shell", {"command": "true"})
     api.ok("DeleteSessionAsync", SessionId=session_id)
@@ -97,8 +110,11 @@ def test_live_sessions_and_close(emulator: Emulator, api: Api,
     a = api.create(Labels='{"x": "1"}')
     b = api.create()
     api.tool(a, "shell", {"command": "true"})
+    emulator.set_timing(settle_seconds=1)
     api.ok("DeleteSessionAsync", SessionId=b)
     assert api.status(b) == "DELETING"
+    assert [s.status for s in emulator.live_sessions() if s.session_id == b] == ["DELETING"]
+    emulator.set_timing(settle_seconds=0)
     api.error("GetSession", 400, "InvalidMcpSession.NotFound", SessionId=b)  # FINISH now
     live = emulator.live_sessions()
     assert [(s.session_id, s.status, dict(s.labels)) for s in live] == [(a, "RUNNING", {"x": "1"})]

@@ -97,7 +97,7 @@ def test_delete_kills_running_commands(real_emulator: Emulator, real_api: Api) -
         real_api.ok("DeleteSessionAsync", SessionId=session_id)
         running.result(timeout=10)
     assert time.monotonic() - started < 10
-    assert real_emulator.live_sessions()[0].status == "DELETING"
+    assert real_emulator.live_sessions() == []  # no knob set: deleted at once
 
 
 def test_concurrent_commands_overlap_across_threads(real_api: Api) -> None:

@@ -75,12 +75,16 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 1024  # bursts of concurrent clients (the default 5 resets them)
 
     def __init__(self, address: tuple[str, int], emulator: Emulator,
-                 request_timeout: float) -> None:
+                 request_timeout: float, listening: socket.socket | None = None) -> None:
         self.emulator = emulator
         self.request_timeout = request_timeout
         self.connections: set[socket.socket] = set()
         self.lock = threading.Lock()
-        super().__init__(address, _Handler)
+        super().__init__(address, _Handler, bind_and_activate=listening is None)
+        if listening is not None:  # bound and listening already: serve it as it is
+            self.socket.close()
+            self.socket = listening
+            self.server_address = listening.getsockname()[:2]
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A dropped connection is the client's business; no traceback on the terminal."""
@@ -190,11 +194,14 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class EmulatorServer:
-    """The emulator on `http://host:port` (loopback, ephemeral port unless told otherwise)."""
+    """The emulator on `http://host:port` (loopback, ephemeral port unless told otherwise), or
+    on a `listening` socket bound beforehand (connections already waiting on it are served)."""
 
     def __init__(self, emulator: Emulator | None = None, host: str = "127.0.0.1",
                  port: int = 0, *, allow_remote: bool = False,
-                 request_timeout: float = REQUEST_SECONDS) -> None:
+                 request_timeout: float = REQUEST_SECONDS,
+                 listening: socket.socket | None = None) -> None:
+        host, port = listening.getsockname()[:2] if listening is not None else (host, port)
         if not allow_remote and not is_loopback(host):
             raise ValueError(f"refusing to serve on {host!r}: not a loopback address; "
                              "pass allow_remote=True (--allow-remote) to serve other machines")
@@ -204,6 +211,7 @@ class EmulatorServer:
         self.request_timeout = float(request_timeout)
         self.emulator = emulator if emulator is not None else Emulator()
         self.host, self.port = host.strip("[]"), port
+        self._listening = listening  # a socket bound (and listening) before the emulator was made
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._sweeper: Sweeper | None = None
@@ -219,7 +227,8 @@ class EmulatorServer:
         if self._server is not None:
             return self
         kind = _V6Server if ":" in self.host else _Server
-        self._server = kind((self.host, self.port), self.emulator, self.request_timeout)
+        self._server = kind((self.host, self.port), self.emulator, self.request_timeout,
+                            self._listening)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05},

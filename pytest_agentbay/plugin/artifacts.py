@@ -72,7 +72,7 @@ def pytest_runtest_makereport(
 
 def _finish(item: pytest.Item, report: pytest.TestReport, run: Run) -> None:
     """The test is over: its JUnit properties, its files if it failed; then forget its calls."""
-    from .leases import FAILED_KEY  # set by the plugin's report hook for any failed phase
+    from .run import FAILED_KEY  # set by the plugin's report hook for any failed phase
 
     entries = list(run.tracker.entries.pop(item.nodeid, ()))
     sessions = sessions_of(item)
@@ -90,7 +90,7 @@ def _finish(item: pytest.Item, report: pytest.TestReport, run: Run) -> None:
 
 def sessions_of(item: pytest.Item) -> list[dict[str, Any]]:
     """The sessions the test used: those made for it, then the wider-scoped ones it got."""
-    from .leases import USED_KEY  # the client with it: only in runs that use AgentBay
+    from .run import USED_KEY  # the client with it: only in runs that use AgentBay
 
     made = [*item.stash.get(USED_KEY, [])]
     funcargs = getattr(item, "funcargs", None) or {}

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+import importlib
 import secrets
-import shutil
-import tempfile
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..client.agentbay import AgentBay, AsyncAgentBay
-from ..client.config import Config
-from ..client.config import resolve_settings as resolve_client
-from ..client.drivers import Observer
 from ..env import api_key
 from ..redact import mask_key
 from .options import setting
 from .settings import NEEDS_AGENTBAY
+from .starter import POSIX_MODULES, LocalStarter, LocalUnavailable, cannot_run
+
+if TYPE_CHECKING:  # the client is imported when the first client is made, not at configure
+    from ..client.agentbay import AgentBay, AsyncAgentBay
+    from ..client.config import Config
+    from ..client.drivers import Observer
 
 ENV_NAMES = ("AGENTBAY_ENDPOINT", "AGENTBAY_API_KEY", "AGENTBAY_REGION_ID")
 LOCAL_KEY_PREFIX = "local-"  # the keys this plugin makes up for its local backend
@@ -32,29 +33,67 @@ class Backend:
     api_key: str = field(repr=False)
     isolation: str = ""
     timeout: float = 60.0  # seconds per request (--agentbay-timeout), for every client made here
-    _server: Any = field(default=None, repr=False)
+    local: LocalStarter | None = field(default=None, repr=False)  # the local backend run here
     _env: pytest.MonkeyPatch | None = field(default=None, repr=False)
-    _root: str | None = field(default=None, repr=False)  # the local backend's sandboxes
+    used: bool = field(default=False, repr=False)  # this process made a client of it
+
+    def start(self) -> None:
+        """Start the local backend this process runs, if it has not started (thread-safe);
+        ends the run with a usage error when it cannot start (every test would fail alike)."""
+        if self.local is None:
+            return
+        try:
+            self.local.start()
+        except LocalUnavailable as error:
+            pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
+
+    @property
+    def in_use(self) -> bool:
+        """Whether this run's sessions may live on this backend: the cloud always; a local
+        backend once started (here, or by a worker's first call) or reached from here."""
+        return self.kind != "local" or self.used or bool(self.local and self.local.started)
 
     def client(self, observer: Observer | None = None) -> AgentBay:
-        """A sync client on this backend."""
+        """A sync client on this backend (started first, if local and not yet running)."""
+        from ..client.agentbay import AgentBay
+
+        self.start()
+        self.used = True
         return AgentBay(self.api_key, self._config(), observer=observer)
 
     def async_client(self, observer: Observer | None = None) -> AsyncAgentBay:
         """An async client on this backend (make one per event loop)."""
+        from ..client.agentbay import AsyncAgentBay
+
+        self.start()
+        self.used = True
         return AsyncAgentBay(self.api_key, self._config(), observer=observer)
 
     def _config(self) -> Config:
+        from ..client.config import Config
+
         return Config(self.endpoint, max(1, round(self.timeout * 1000)))
 
     def describe(self) -> str:
         """One line for the report header; the key is masked."""
-        where = (
-            f"{self.endpoint}, isolation: {_isolation_note(self.isolation)}"
-            if self.kind == "local"
-            else (self.endpoint)
-        )
+        where = self.endpoint
+        isolation = self.local.isolation if self.local is not None else self.isolation
+        if isolation:
+            where += f", isolation: {_isolation_note(isolation)}"
+        elif self.local is not None:
+            where += ", started on first use"
         return f"backend: {self.kind} ({where}), key: {mask_key(self.api_key)}"
+
+    def summary(self) -> str:
+        """The local backend's line for the terminal summary: whether it started, and where."""
+        if self.local is None:
+            return ""
+        if self.local.error:
+            return f"local backend could not start: {self.local.error}"
+        if not self.local.started:
+            return "local backend not started: no test needed it"
+        isolation = _isolation_note(self.local.isolation)
+        return f"local backend started on first use at {self.endpoint}, isolation: {isolation}"
 
     def reach_hint(self, session_id: str) -> str:
         """How a person reaches a kept session after the run."""
@@ -76,7 +115,7 @@ class Backend:
             "kind": self.kind,
             "endpoint": self.endpoint,
             "api_key": self.api_key,
-            "isolation": self.isolation,
+            "isolation": self.local.isolation if self.local is not None else self.isolation,
             "timeout": self.timeout,
         }
 
@@ -92,12 +131,8 @@ class Backend:
         if self._env is not None:
             self._env.undo()
             self._env = None
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-        if self._root is not None:  # else every run leaves an agentbay-local-* directory
-            shutil.rmtree(self._root, ignore_errors=True)
-            self._root = None
+        if self.local is not None:
+            self.local.close()
 
 
 def required(backend: Backend | None) -> Backend:
@@ -118,7 +153,7 @@ def choose(config: pytest.Config) -> Backend:
     if kind == "auto":
         kind = "cloud" if key else "local"
     if kind == "local":
-        return start_local(
+        return prepare_local(
             unisolated_ok=bool(setting(config, "agentbay_allow_unisolated")),
             limits=_limits(setting(config, "agentbay_local_limit")),
             timeout=timeout,
@@ -129,6 +164,8 @@ def choose(config: pytest.Config) -> Backend:
             "environment or a .env file), or use "
             "--agentbay-backend=local (or auto) to run against the local backend"
         )
+    from ..client.config import resolve_settings as resolve_client
+
     try:
         settings = resolve_client(key)
     except ValueError as error:
@@ -138,6 +175,8 @@ def choose(config: pytest.Config) -> Backend:
 
 def _limits(pairs: list[str]) -> dict[str, int]:
     """``--agentbay-local-limit NAME=N`` pairs; UsageError naming what to fix."""
+    if not pairs:  # (the emulator's package is not imported for nothing)
+        return {}
     from ..emulator.limits import DEFAULT_LIMITS, Limits
 
     chosen: dict[str, int] = {}
@@ -174,29 +213,28 @@ def _refuse_unisolated(problem: str) -> None:
         )
 
 
-def start_local(
+def prepare_local(
     *, unisolated_ok: bool = False, limits: dict[str, int] | None = None, timeout: float = 60.0
 ) -> Backend:
-    """Start the emulator on a loopback port with a fresh key that only this run knows."""
-    try:  # only runs that use the local backend pay for importing it
-        from ..emulator import Emulator, EmulatorServer
-        from ..emulator.limits import Limits
-        from ..emulator.sandbox import isolation_problem  # POSIX only: fail here, clearly
-    except ImportError as error:  # Windows: no pwd, process groups or bash sandboxes
-        raise pytest.UsageError(
-            f"the local backend cannot run here: it runs commands with bash in POSIX sandboxes "
-            f"(Linux or macOS), and this system lacks {error.name or error}. Set "
-            "AGENTBAY_API_KEY for the cloud backend, or run without --agentbay to replay "
-            "cassettes (they replay on every system)"
-        ) from None
+    """The local backend, to start on first use: a loopback port now and a fresh key that only
+    this run knows, both exported. Where sessions could not be isolated while a real key is
+    set, refuse now (probing costs a new process, paid only in that case)."""
+    for name in POSIX_MODULES:
+        try:  # fail here, clearly, not at the first test
+            importlib.import_module(name)
+        except ImportError:
+            raise pytest.UsageError(cannot_run(name)) from None
+    isolation = ""
+    key = api_key()  # a real key in the environment or a .env file
+    if key and not key.startswith(LOCAL_KEY_PREFIX):
+        from ..emulator.sandbox import detect_isolation, isolation_problem
 
-    problem = isolation_problem()
-    if problem is not None and not unisolated_ok:
-        _refuse_unisolated(problem)
-    key = LOCAL_KEY_PREFIX + secrets.token_hex(12)
-    root = tempfile.mkdtemp(prefix="agentbay-local-")
-    emulator = Emulator(api_keys=[key], root=root, limits=Limits(**(limits or {})))
-    server = EmulatorServer(emulator, host="127.0.0.1", port=0).start()
-    backend = Backend("local", server.url, key, emulator.isolation, timeout, server, _root=root)
+        problem = isolation_problem()
+        if problem is not None and not unisolated_ok:
+            _refuse_unisolated(problem)
+        isolation = detect_isolation()
+    local_key = LOCAL_KEY_PREFIX + secrets.token_hex(12)
+    local = LocalStarter(local_key, limits or {}, isolation)
+    backend = Backend("local", local.url, local_key, timeout=timeout, local=local)
     backend.export_environment()
     return backend

@@ -15,9 +15,10 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from filelock import FileLock, Timeout
+if TYPE_CHECKING:  # filelock is imported by the first quota slot or shared session
+    from filelock import FileLock
 
 SLOT_POLL_SECONDS = 0.05
 
@@ -84,6 +85,8 @@ class Fleet:
     def _slot_attempts(self, size: int, timeout: float | None) -> Generator[float, None, Slot]:
         """Try each slot; yield the seconds to wait before trying again; return the slot;
         SlotTimeout once `timeout` seconds have passed without one."""
+        from filelock import FileLock, Timeout
+
         started = time.monotonic()
         while True:
             for index in range(size):
@@ -159,6 +162,8 @@ class Fleet:
     @contextmanager
     def shared_session_lock(self) -> Iterator[Path]:
         """Hold the lock that serialises creating the shared session; yields its record file."""
+        from filelock import FileLock
+
         with FileLock(self.path / "shared.lock", thread_local=False):
             yield self.path / "shared.json"
 

@@ -28,14 +28,13 @@ from .heartbeat import PROMISE, Heartbeat
 from .markers import session_params
 from .params import fields as fixture_fields
 from .planner import POOL_WORKER, Planner, claim
+from .run import FAILED_KEY, USED_KEY
 from .sending import Sending
 from .settings import Settings
 from .tracker import Tracker
 
 LOGIN_CODES = ("NOT_LOGIN", "InvalidApiKey", "InvalidAccessKeyId.NotFound")  # the key is wrong
 FLEET_WORKER = "fleet"  # worker label of the fleet-wide shared session: no worker owns it
-FAILED_KEY = pytest.StashKey[bool]()
-USED_KEY = pytest.StashKey[list[dict[str, Any]]]()
 Node = pytest.Item | pytest.Collector
 
 
@@ -237,6 +236,7 @@ class Leases(Ending, Sending):
         if self.planner is None:
             if not plan:
                 return
+            self.backend.start()  # here, not in the planner's threads: a failure ends the run
             _ = self.client  # built here, not raced for by the planner's threads
             self.planner = Planner(self._create_ahead, self.fleet.path, self.settings.precreate)
         elif self.planner.guessed is None:

@@ -14,8 +14,8 @@ import pytest
 # without AgentBay tests pays nothing for this plugin.
 from . import options
 from .markers import MARKER, MARKER_HELP, validate
-from .run import RUN_KEY, SETTINGS_KEY, active_run, start_run
-from .scopes import NAMES
+from .run import FAILED_KEY, RUN_KEY, SETTINGS_KEY, USED_KEY, active_run, start_run
+from .scopes import NAMES, used_by
 from .settings import NEEDS_AGENTBAY, Settings, read_settings
 from .signals import Signals
 
@@ -45,9 +45,10 @@ def pytest_configure(config: pytest.Config) -> None:
         from .xdist import XdistHooks
 
         config.pluginmanager.register(XdistHooks(run), "agentbay-xdist")
-    from . import recording
+    if run.settings.cassettes is not None:  # record in live runs, replay without
+        from . import recording
 
-    recording.configure(config, run)  # cassettes: record in live runs, replay without
+        recording.configure(config, run)
     if run.backend is not None and run.settings.live:  # sessions to clean up on SIGTERM
         signals = config.stash[SIGNALS_KEY] = Signals(run)
         signals.install()
@@ -115,7 +116,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     settings = run.settings
     # pytest calls this hook even when collection failed (a malformed marker): plan nothing then
-    if settings.plans and session.config.stash.get(VALIDATED_KEY, False):
+    if (
+        settings.plans
+        and session.config.stash.get(VALIDATED_KEY, False)
+        and any(use.ahead for item in session.items for use in used_by(item))
+    ):  # (a run whose tests take no session imports no planner, client or pydantic)
         from .planner import plan_of
 
         by_size = settings.is_worker and settings.shard
@@ -132,6 +137,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         return
     run.tracker.current = item.nodeid
     if run.backend is not None and item.get_closest_marker(MARKER) is not None:
+        run.backend.start()  # the local backend, on first use: before the test's fixtures
         from . import recording
 
         recording.keep_apart(item.config)  # out of pytest-recording's cassettes
@@ -145,8 +151,6 @@ def pytest_runtest_makereport(
     run = active_run(item.config)
     if run is None or run.backend is None:
         return report
-    from .leases import FAILED_KEY, USED_KEY
-
     sessions = [
         value
         for name, value in getattr(item, "funcargs", {}).items()
@@ -184,7 +188,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     if run.settings.uses_xdist and not run.settings.is_worker:
         run.merge_unsent_stats()  # workers an interrupt kept from reporting
-    run.leaked = run.leases.sweep()
+    run.leaked = run.sweep()
     signals = session.config.stash.get(SIGNALS_KEY, None)
     if signals is not None and signals.exit_status is not None:
         session.exitstatus = signals.exit_status  # as shells report a process a signal ended
@@ -202,7 +206,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     signals = config.stash.get(SIGNALS_KEY, None)
     stopped = signals.received if signals is not None else 0
     orphans = run.tracker.orphans
-    if run.backend is None or not (
+    local = run.backend.summary() if run.backend is not None else ""
+    busy = (
         stats.created
         or stats.reused
         or stats.quota_wait_seconds
@@ -210,9 +215,12 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         or run.crashed
         or stopped
         or orphans
-    ):
+    )
+    if run.backend is None or not (busy or local):
         return
     terminalreporter.section("agentbay")
+    if local:
+        terminalreporter.write_line(local)
     if stopped:
         name = signal.Signals(stopped).name
         terminalreporter.write_line(
@@ -224,7 +232,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             f"orphan session {session_id} (its create's reply was lost): found by its labels "
             "and deleted"
         )
-    for line in run.tracker.stats.lines():
+    for line in run.tracker.stats.lines() if busy else []:
         terminalreporter.write_line(line)
     for session_id in run.leaked:
         terminalreporter.write_line(f"leaked session {session_id}: deleted by the end-of-run sweep")

@@ -1,7 +1,8 @@
 """The run's AgentBay state: its frozen settings, backend, tracker and fleet, and the leases
 of the sessions this process has live. Built once at configure time by `start_run`, and only
-in runs that use AgentBay: this module imports the client and the backends on that first use,
-so that a pytest run without AgentBay pays for none of them."""
+in runs that use AgentBay; the leases (and with them the client and pydantic) are made when a
+test first needs a session, so that a run without AgentBay pays for none of it, and a run
+whose tests take no session for little."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 
 RUN_KEY = pytest.StashKey["Run"]()
 SETTINGS_KEY = pytest.StashKey[Settings]()
+FAILED_KEY = pytest.StashKey[bool]()  # a phase of this test failed
+USED_KEY = pytest.StashKey[list[dict[str, Any]]]()  # the sessions a node created
 
 
 @dataclass
@@ -31,10 +34,36 @@ class Run:
     tracker: Tracker
     fleet: Fleet
     backend: Backend | None  # None: tests that need AgentBay are skipped (or the run reaps)
-    leases: Leases
     leaked: list[str] = field(default_factory=list)  # deleted by the end-of-run sweep
     crashed: dict[str, list[str]] = field(default_factory=dict)  # worker -> sessions deleted
     merged: set[str] = field(default_factory=set)  # workers whose figures are summed
+    stopping: str = ""  # why the run stops (a signal, a lost controller): no new creates
+    _leases: Leases | None = None
+
+    @property
+    def leases(self) -> Leases:
+        """The sessions this process holds; made (with the client's imports) on first use, so
+        that a run whose tests take no session never loads them."""
+        if self._leases is None:
+            from .leases import Leases
+
+            self._leases = Leases(self.config, self.settings, self.tracker, self.fleet,
+                                  self.backend)
+            self._leases.stopping = self.stopping
+        return self._leases
+
+    def stop(self, reason: str) -> None:
+        """Create no more sessions: the run is stopping for `reason`."""
+        self.stopping = reason
+        if self._leases is not None:
+            self._leases.stopping = reason
+
+    def sweep(self, worker: str | None = None, orphaned: bool = False) -> list[str]:
+        """`Leases.sweep` where this run's sessions may live; [] where none can (a local
+        backend that never started, and no client of it made here)."""
+        if self.backend is None or not (self._leases is not None or self.backend.in_use):
+            return []
+        return self.leases.sweep(worker, orphaned)
 
     def merge_stats(self, worker: str, stats: dict[str, Any]) -> None:
         """Add a worker's figures to the summary, once."""
@@ -52,11 +81,14 @@ class Run:
         """The backend, or a skip that says how to run AgentBay tests."""
         from .backend import required
 
-        return required(self.backend)
+        backend = required(self.backend)
+        backend.start()
+        return backend
 
     def close(self) -> None:
         """Close the client and stop the backend this process started."""
-        self.leases.close()
+        if self._leases is not None:
+            self._leases.close()
         if self.backend is not None:
             self.backend.close()
         if self.fleet.owner:
@@ -65,22 +97,22 @@ class Run:
 
 def start_run(config: pytest.Config, settings: Settings) -> Run:
     """Reach (or start) the backend `settings` ask for, with the state that goes with it."""
-    from .backend import choose
     from .fleet import Fleet
-    from .leases import Leases
-    from .replay import ReplayBackend
     from .tracker import Tracker
 
     tracker = Tracker(settings.worker, settings.run_id, settings.shard_id)
     backend: Backend | None = None
     if settings.replaying and settings.cassettes is not None:
+        from .replay import ReplayBackend
+
         backend = ReplayBackend.create(settings.cassettes.label)
     elif settings.live and not settings.reap:
+        from .backend import choose
+
         backend = choose(config)
         tracker.secrets.add(backend.api_key)
     fleet = Fleet(settings.fleet_dir)  # after the backend: a UsageError there leaves no directory
-    leases = Leases(config, settings, tracker, fleet, backend)
-    return Run(config, settings, tracker, fleet, backend, leases)
+    return Run(config, settings, tracker, fleet, backend)
 
 
 def active_run(config: pytest.Config) -> Run | None:

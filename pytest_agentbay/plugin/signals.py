@@ -73,7 +73,7 @@ class Signals:
         if self.received:  # asked twice: the user wants it gone now
             os._exit(128 + signum)
         self.received = signum
-        self.run.leases.stopping = f"{signal.Signals(signum).name} received"
+        self.run.stop(f"{signal.Signals(signum).name} received")
         if not self.run.settings.is_worker:
             for pid in self.run.fleet.worker_pids():  # they clean up what they hold, too
                 with contextlib.suppress(OSError):  # already gone
@@ -90,9 +90,9 @@ def watch_controller(run: Run) -> threading.Thread:
     def watch() -> None:
         while os.getppid() == parent:
             threading.Event().wait(WATCH_SECONDS)
-        run.leases.stopping = "the xdist controller is gone"
+        run.stop("the xdist controller is gone")
         try:
-            run.leases.sweep(orphaned=True)
+            run.sweep(orphaned=True)
         finally:
             os._exit(128 + signal.SIGTERM)
 

@@ -20,7 +20,6 @@ from typing import Any
 from ..errors import AgentBayError
 from ..protocol.calls import tool_reply
 from ..protocol.codec import Call, Failure, RawReply, decode
-from ..protocol.mcp_tools import command_result
 from ..redact import redact
 
 TAIL = 400  # characters of output kept per stream in failure reports
@@ -257,6 +256,8 @@ def _tool_summary(call: Call, envelope: Any) -> tuple[str, dict[str, Any]]:
         return f"{name}: {error}", {"tool": name, "error": str(error)}
     if name != "shell":
         return f"{name} {json.dumps(args)[:200]} -> {reply.text[:200]}", {"tool": name}
+    from ..protocol.mcp_tools import command_result  # (pydantic: only once a command ran)
+
     result = command_result(reply)
     command = str(args.get("command", ""))
     parts = [f"$ {command}", f"exit code {result.exit_code}"]

@@ -211,6 +211,7 @@ class XdistHooks:
     def __init__(self, run: Run) -> None:
         self.run = run
         self.remembered = False  # this run's plan is in the cache for the next run
+        self.guessing = False  # the controller is creating sessions of the last run's plan
 
     def pytest_configure_node(self, node: Any) -> None:
         """Workers (replacements of crashed ones too) reach this run's backend and fleet."""
@@ -231,7 +232,10 @@ class XdistHooks:
         the first sessions of this command's plan in the last run, so their create latency
         overlaps the workers' start-up; the real plan takes over when a worker has collected."""
         if self.run.settings.uses_xdist and not self.run.settings.is_worker:
-            self.run.leases.start_planner(last_plan(session.config), guess=True)
+            guess = last_plan(session.config)
+            if guess:
+                self.guessing = True
+                self.run.leases.start_planner(guess, guess=True)
 
     def pytest_xdist_node_collection_finished(self, node: Any, ids: Any) -> None:
         """The first worker's collection is in: create the sessions it plans (and remember
@@ -240,7 +244,8 @@ class XdistHooks:
         if not self.remembered:
             self.remembered = True
             remember_plan(self.run.config, plan[: self.run.settings.precreate])
-        self.run.leases.start_planner(plan)
+        if plan or self.guessing:  # (else no leases, client or backend are needed for it)
+            self.run.leases.start_planner(plan)  # the real plan; guessed extras become spares
 
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         """Sum the worker's figures; if it died, delete the sessions it left."""
@@ -250,5 +255,5 @@ class XdistHooks:
             self.run.merge_stats(worker, stats)
         self.run.fleet.unregister_pid(worker)  # its id may be another process's next
         if error is not None and self.run.backend is not None:
-            deleted = self.run.leases.sweep(worker=worker)
+            deleted = self.run.sweep(worker=worker)
             self.run.crashed[worker] = deleted

@@ -61,7 +61,11 @@ def test_auto_without_key_starts_a_local_backend_and_exports_it(inner: pytest.Py
     result = inner.runpytest("--agentbay", *QUIET)
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
-        ["agentbay: backend: local (http://127.0.0.1:*, isolation: *), key: *, default image:*"]
+        [
+            "agentbay: backend: local (http://127.0.0.1:*, started on first use), key: *, "
+            "default image:*",
+            "local backend started on first use at http://127.0.0.1:*, isolation: *",
+        ]
     )
     # the in-process run restored the environment it changed
     assert "AGENTBAY_ENDPOINT" not in os.environ

@@ -151,6 +151,7 @@ def test_the_official_sdk_is_recorded_and_replayed(
     sleeps = project.root / "sleeps.log"
     monkeypatch.setenv("SLEEPS", str(sleeps))
     project.pytester.makepyfile(test_sdk=SDK)
+    live.emulator.set_latency("DeleteSessionAsync", 0.001)  # DELETING shows: the SDK polls
     project.record("once").assert_outcomes(passed=2)
     live_sleeps = real_sleeps(sleeps)  # the SDK's delete polls every second
     assert live_sleeps["test_sdk_sync"] >= 1 and live_sleeps["test_sdk_async"] >= 1

@@ -125,11 +125,16 @@ async def test_wrong_key_is_not_logged_in(way_in: dict[str, Any]) -> None:
     assert not result.success and result.code == "NOT_LOGIN"
 
 
-async def test_a_delete_with_no_latency_knob_waits_only_a_millisecond(tmp_path: Any) -> None:
-    """The local backend shows DELETING to one status read; the client's next read, 1 ms
-    later on its clock (not 50 ms), finds the session gone."""
+@pytest.mark.parametrize(("latency", "waited", "reads"), [(0.0, 0.0, 1), (0.5, 0.501, 2)])
+async def test_a_delete_waits_a_millisecond_at_most_once_deleting_shows(
+    tmp_path: Any, latency: float, waited: float, reads: int
+) -> None:
+    """With no knob the local backend has finished a delete by the first status read; with a
+    delete latency it shows DELETING to one read, and the client's next read, 1 ms later on
+    its clock (not 50 ms), finds the session gone (the clock is shared: the latency counts)."""
     clock = VirtualClock()
     emulator = Emulator(api_keys=[KEY], clock=clock, root=tmp_path)
+    emulator.set_latency("DeleteSessionAsync", latency)
     transport = EmulatorTransport(emulator)
     try:
         async with AsyncAgentBay(KEY, Config("http://emulator.local"), clock=clock,
@@ -138,7 +143,7 @@ async def test_a_delete_with_no_latency_knob_waits_only_a_millisecond(tmp_path: 
             assert session is not None
             before = clock.slept
             assert (await client.delete(session)).success
-        assert clock.slept - before == pytest.approx(0.001)
-        assert emulator.requests["GetSessionDetail"] == 2
+        assert clock.slept - before == pytest.approx(waited)
+        assert emulator.requests["GetSessionDetail"] == reads
     finally:
         emulator.close()

@@ -55,37 +55,37 @@ def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
         return pytester.runpytest_subprocess(*LOCAL, *args, timeout=120)
 
 
+def _run_clean(
+    pytester: pytest.Pytester, source: str, extra: tuple[str, ...], passed: int, lines: list[str]
+) -> pytest.RunResult:
+    """Run `source`; its outcomes and summary lines as given, and nothing left in TMPDIR."""
+    pytester.makepyfile(source)
+    result = _run(pytester, *extra)
+    result.assert_outcomes(passed=passed)
+    result.stdout.fnmatch_lines(lines)
+    assert list((pytester.path / "scratch").glob("agentbay-*")) == []  # no sandboxes, no fleet
+    return result
+
+
 @pytest.mark.parametrize("extra", [(), ("-p", "no:xdist"), ("-n", "2")], ids=str)
 def test_a_run_whose_tests_take_no_session_starts_no_backend(
     inner: pytest.Pytester, extra: tuple[str, ...]
 ) -> None:
-    inner.makepyfile(NOTHING_STARTED)
-    result = _run(inner, *extra)
-    result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(
-        [
-            "agentbay: backend: local (http://127.0.0.1:*, started on first use), key: *",
-            "*local backend not started: no test needed it",
-        ]
-    )
-    assert list((inner.path / "scratch").glob("agentbay-*")) == []  # no sandboxes, no fleet
+    _run_clean(inner, NOTHING_STARTED, extra, 1, [
+        "agentbay: backend: local (http://127.0.0.1:*, started on first use), key: *",
+        "*local backend not started: no test needed it",
+    ])
 
 
 @pytest.mark.parametrize("extra", [(), ("-n", "2")], ids=str)
 def test_the_first_session_starts_it_once_for_every_process(
     inner: pytest.Pytester, extra: tuple[str, ...]
 ) -> None:
-    inner.makepyfile(SESSIONS)
-    result = _run(inner, *extra)
-    result.assert_outcomes(passed=3)
-    result.stdout.fnmatch_lines(
-        [
-            "*local backend started on first use at http://127.0.0.1:*, isolation: *",
-            "sessions: 2 created, 0 reused, 2 deleted, 0 leaked",
-        ]
-    )
+    result = _run_clean(inner, SESSIONS, extra, 3, [
+        "*local backend started on first use at http://127.0.0.1:*, isolation: *",
+        "sessions: 2 created, 0 reused, 2 deleted, 0 leaked",
+    ])
     assert result.stdout.str().count("local backend started") == 1
-    assert list((inner.path / "scratch").glob("agentbay-*")) == []  # removed at the end
 
 
 def test_code_under_test_with_its_own_client_starts_it_by_connecting(

@@ -7,7 +7,7 @@ to the socket, from any process (a worker, code under test building its own clie
 from __future__ import annotations
 
 import contextlib
-import select
+import selectors
 import shutil
 import socket
 import tempfile
@@ -55,9 +55,11 @@ class LocalStarter:
 
     def _watch_first(self) -> None:
         """Start on the first connection, whoever makes it (it waits in the socket's queue)."""
-        with contextlib.suppress(OSError, ValueError):  # closed under us: the run ended
-            ready, _, _ = select.select([self.listening, self._wake], [], [])
-            if self.listening in ready:
+        with contextlib.suppress(OSError, ValueError), selectors.DefaultSelector() as waiting:
+            waiting.register(self.listening, selectors.EVENT_READ)  # (epoll: any fd number)
+            waiting.register(self._wake, selectors.EVENT_READ)
+            ready = {key.fileobj for key, _ in waiting.select()}
+            if self.listening in ready and self._wake not in ready:
                 with contextlib.suppress(LocalUnavailable):  # kept in self.error
                     self.start()
 

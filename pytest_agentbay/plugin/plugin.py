@@ -218,7 +218,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     )
     if run.backend is None or not (busy or local):
         return
-    terminalreporter.section("agentbay")
+    terminalreporter.write_sep("=", "agentbay")  # (ends the progress line first)
     if local:
         terminalreporter.write_line(local)
     if stopped:

@@ -14,7 +14,7 @@ import pytest
 # without AgentBay tests pays nothing for this plugin.
 from . import options
 from .markers import MARKER, MARKER_HELP, validate
-from .run import FAILED_KEY, RUN_KEY, SETTINGS_KEY, USED_KEY, active_run, start_run
+from .run import FAILED_KEY, RUN_KEY, SETTINGS_KEY, USED_KEY, Run, active_run, start_run
 from .scopes import NAMES, used_by
 from .settings import NEEDS_AGENTBAY, Settings, read_settings
 from .signals import Signals
@@ -188,7 +188,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     if run.settings.uses_xdist and not run.settings.is_worker:
         run.merge_unsent_stats()  # workers an interrupt kept from reporting
-    run.leaked = run.sweep()
+    run.leaked, run.swept = run.sweep(), True
     signals = session.config.stash.get(SIGNALS_KEY, None)
     if signals is not None and signals.exit_status is not None:
         session.exitstatus = signals.exit_status  # as shells report a process a signal ended
@@ -249,8 +249,24 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    run = active_run(config)
+    if run is not None and not run.swept:
+        _late_sweep(config, run)
     if SIGNALS_KEY in config.stash:
         config.stash[SIGNALS_KEY].restore()
-    run = active_run(config)
     if run is not None:
         run.close()
+
+
+def _late_sweep(config: pytest.Config, run: Run) -> None:
+    """The session never finished: an interrupt (Ctrl-C, a signal) came while it started,
+    e.g. while xdist started its workers and sessions made ahead of time were on their way.
+    pytest then skips pytest_sessionfinish: sweep here, say so, and set the exit status."""
+    run.leaked, run.swept = run.sweep(), True
+    signals = config.stash.get(SIGNALS_KEY, None)
+    session = config.pluginmanager.get_plugin("session")
+    if signals is not None and signals.exit_status is not None and session is not None:
+        session.exitstatus = signals.exit_status  # returned by pytest after unconfigure
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        pytest_terminal_summary(reporter, config)  # (pytest's own summary was skipped too)

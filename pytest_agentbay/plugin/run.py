@@ -38,6 +38,7 @@ class Run:
     crashed: dict[str, list[str]] = field(default_factory=dict)  # worker -> sessions deleted
     merged: set[str] = field(default_factory=set)  # workers whose figures are summed
     stopping: str = ""  # why the run stops (a signal, a lost controller): no new creates
+    swept: bool = False  # the end-of-run sweep ran (pytest_sessionfinish)
     _leases: Leases | None = None
 
     @property

@@ -5,7 +5,11 @@ guessed sessions it does not need are deleted."""
 from __future__ import annotations
 
 import json
+import re
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -110,3 +114,27 @@ def test_a_guessed_session_whose_settings_changed_is_deleted_unused(
     result.stdout.fnmatch_lines(
         ["sessions: 3 created, *, 0 leaked (1 made ahead of time and not needed)"]
     )
+
+
+def test_a_signal_while_guessed_creates_are_in_flight_leaves_no_session(
+    inner: pytest.Pytester, backend: Backend
+) -> None:
+    modules(inner)
+    run(inner, backend)[0].assert_outcomes(passed=6)  # the plan to guess from
+    before = backend.creates()
+    backend.emulator.set_latency("CreateMcpSession", 2.0)  # the guessed creates stay in flight
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest", f"--basetemp={inner.path / 'tmp'}", *CLOUD, "-n", "2"],
+        cwd=inner.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL),
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while backend.creates() == before:  # a guessed create has reached the backend
+        assert process.poll() is None and time.monotonic() < deadline, "no guessed create"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    out, _ = process.communicate(timeout=30)
+    assert process.returncode == 128 + signal.SIGTERM, out
+    assert backend.live() == [], out  # the in-flight creates were waited for and deleted
+    assert "SIGTERM received: stopped starting tests, deleted the sessions the run held" in out
+    assert re.search(r"sessions: 2 created, 0 reused, 2 deleted, 0 leaked \(2 made ahead", out)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -20,10 +20,26 @@ from .guard import InFlight, is_quota_error, pauses
 from .settings import Settings
 from .tracker import Tracker
 
+NOTICE_AFTER_S = 2.0  # a wait for quota this long is said on the terminal as it happens
+
+
+class Notice:
+    """Says once, on the terminal, that a test has been waiting for quota a while: a silent
+    wait of up to --agentbay-quota-timeout looks like a hang."""
+
+    def __init__(self, say: Callable[[], None]) -> None:
+        self.started, self.say, self.said = time.monotonic(), say, False
+
+    def tick(self) -> None:
+        if not self.said and time.monotonic() - self.started >= NOTICE_AFTER_S:
+            self.said = True
+            self.say()
+
 
 class Sending:
     """The create half of `Leases` (which sets these attributes)."""
 
+    config: pytest.Config
     settings: Settings
     fleet: Fleet
     tracker: Tracker
@@ -39,8 +55,14 @@ class Sending:
 
     def _take_slot(self, quota: int) -> Slot:
         self._alone(quota)
+        notice = self._notice(f"all {quota} --agentbay-max-sessions slots are held")
+
+        def sleep(seconds: float) -> None:
+            notice.tick()
+            time.sleep(seconds)
+
         try:
-            return self.fleet.take_slot(quota, timeout=self.settings.quota_timeout)
+            return self.fleet.take_slot(quota, sleep, timeout=self.settings.quota_timeout)
         except SlotTimeout as late:
             self._no_slot(quota, late.waited)
             raise  # pragma: no cover - _no_slot raises
@@ -69,27 +91,49 @@ class Sending:
         """Create; the service's quota errors are retried with backoff and jitter up to the
         quota deadline (shards on other machines share the account's quota)."""
         retries = pauses(self.settings.quota_timeout)
+        notice = self._notice("the service refuses creates for its quota")
         while True:
             with self._flight(params) as got:
                 got.append(self.client.create(params))
             if (pause := self._retry(got, retries)) is None:
                 return got[0]  # type: ignore[no-any-return]
             time.sleep(pause)
+            notice.tick()
             self.tracker.stats.quota_wait_seconds += pause
 
     async def _asend(self, client: AsyncAgentBay, params: CreateSessionParams) -> Any:
         retries = pauses(self.settings.quota_timeout)
+        notice = self._notice("the service refuses creates for its quota")
         while True:
             got = await self._aonce(client, params)
             if (pause := self._retry(got, retries)) is None:
                 return got[0]
             await asyncio.sleep(pause)
+            notice.tick()
             self.tracker.stats.quota_wait_seconds += pause
 
     async def _aonce(self, client: AsyncAgentBay, params: CreateSessionParams) -> list[Any]:
         with self._flight(params) as got:
             got.append(await client.create(params))
         return got
+
+    def _notice(self, why: str) -> Notice:
+        """The terminal line for a long quota wait, in the process that shows the run's
+        progress (xdist workers' output is not shown as it happens)."""
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if self.settings.is_worker:
+            reporter = None
+        waiting = self.tracker.current or "a session made ahead of time"  # (planner threads)
+        line = (
+            f"agentbay: {waiting} is waiting for quota ({why}); it "
+            f"gives up after --agentbay-quota-timeout={self.settings.quota_timeout:g} s"
+        )
+
+        def say() -> None:
+            if reporter is not None:
+                reporter.write_line(line, yellow=True)
+
+        return Notice(say)
 
     def _retry(self, got: list[Any], retries: Iterator[float]) -> float | None:
         """The pause before trying again after a quota error; None: the result stands."""

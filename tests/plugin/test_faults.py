@@ -143,6 +143,32 @@ def test_a_service_quota_error_waits_with_backoff_until_a_session_frees(
     assert backend.live() == []
 
 
+def test_a_long_wait_for_quota_is_said_as_it_happens(
+    inner: pytest.Pytester, backend: Backend
+) -> None:
+    """A wait of up to --agentbay-quota-timeout must not look like a hang."""
+    backend.emulator.set_quota(1)
+    other = _own_session(backend, team="another-shard")
+    inner.makepyfile("def test_needs_one(agentbay_session):\n    pass\n")
+
+    def free_later() -> None:
+        time.sleep(3.0)  # past the notice's 2 s
+        with AgentBay(KEY, Config(backend.url)) as client:
+            client.delete(other)
+
+    threading.Thread(target=free_later).start()
+    result = run(inner, "--agentbay-quota-timeout=30")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "agentbay: * is waiting for quota (the service refuses creates for its quota); it "
+            "gives up after --agentbay-quota-timeout=30 s",
+            "*1 passed*",
+        ]
+    )
+    assert result.stdout.str().count("is waiting for quota") == 1  # said once, not per retry
+
+
 def test_a_service_quota_error_gives_up_at_the_deadline_naming_the_option(
     inner: pytest.Pytester, backend: Backend
 ) -> None:

@@ -101,18 +101,21 @@ class Fleet:
                 raise SlotTimeout(time.monotonic() - started)
             yield SLOT_POLL_SECONDS
 
-    def take_slot(
-        self, size: int, sleep: Callable[[float], Any] = time.sleep, timeout: float | None = None
-    ) -> Slot:
-        """Wait (at most `timeout` seconds) for one of `size` fleet-wide slots."""
+    def take_slot(self, size: int, timeout: float | None, waiting: Callable[[], Any]) -> Slot:
+        """Wait (at most `timeout` seconds) for one of `size` fleet-wide slots; `waiting()` is
+        called before each pause."""
         attempts = self._slot_attempts(size, timeout)
         while True:
             try:
-                sleep(next(attempts))
+                delay = next(attempts)
             except StopIteration as got:
                 return got.value  # type: ignore[no-any-return]
+            waiting()
+            time.sleep(delay)
 
-    async def atake_slot(self, size: int, timeout: float | None = None) -> Slot:
+    async def atake_slot(
+        self, size: int, timeout: float | None, waiting: Callable[[], Any]
+    ) -> Slot:
         """`take_slot` without blocking the event loop."""
         attempts = self._slot_attempts(size, timeout)
         while True:
@@ -120,6 +123,7 @@ class Fleet:
                 delay = next(attempts)
             except StopIteration as got:
                 return got.value  # type: ignore[no-any-return]
+            waiting()
             await asyncio.sleep(delay)
 
     def deleting(self, session_id: str) -> Path:

@@ -22,7 +22,7 @@ from ..models.results import SessionData, SessionResult
 from . import hooks
 from .backend import Backend, required
 from .ending import Ending
-from .fleet import Fleet, Slot, SlotTimeout
+from .fleet import Fleet, Slot
 from .guard import InFlight, is_quota_error
 from .heartbeat import PROMISE, Heartbeat
 from .markers import session_params
@@ -172,13 +172,7 @@ class Leases(Ending, Sending):
         params = self.params_for(node, base, **overrides)
         self._refuse_when_stopping()
         quota = self.settings.max_sessions
-        slot = None
-        if quota:
-            self._alone(quota)
-            try:
-                slot = await self.fleet.atake_slot(quota, self.settings.quota_timeout)
-            except SlotTimeout as late:
-                self._no_slot(quota, late.waited)
+        slot = await self._atake_slot(quota) if quota else None
         session = None
         try:
             session = self.checked(await self._asend(client, params), node, params)

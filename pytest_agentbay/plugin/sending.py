@@ -56,13 +56,18 @@ class Sending:
     def _take_slot(self, quota: int) -> Slot:
         self._alone(quota)
         notice = self._notice(f"all {quota} --agentbay-max-sessions slots are held")
-
-        def sleep(seconds: float) -> None:
-            notice.tick()
-            time.sleep(seconds)
-
         try:
-            return self.fleet.take_slot(quota, sleep, timeout=self.settings.quota_timeout)
+            return self.fleet.take_slot(quota, self.settings.quota_timeout, notice.tick)
+        except SlotTimeout as late:
+            self._no_slot(quota, late.waited)
+            raise  # pragma: no cover - _no_slot raises
+
+    async def _atake_slot(self, quota: int) -> Slot:
+        """`_take_slot` without blocking the event loop."""
+        self._alone(quota)
+        notice = self._notice(f"all {quota} --agentbay-max-sessions slots are held")
+        try:
+            return await self.fleet.atake_slot(quota, self.settings.quota_timeout, notice.tick)
         except SlotTimeout as late:
             self._no_slot(quota, late.waited)
             raise  # pragma: no cover - _no_slot raises

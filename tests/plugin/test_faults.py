@@ -121,20 +121,26 @@ def test_no_mix_of_scopes_workers_and_caps_waits_forever(
         assert outcomes.get("passed") == 4, result.stdout.str()
 
 
-def test_a_service_quota_error_waits_with_backoff_until_a_session_frees(
-    inner: pytest.Pytester, backend: Backend
-) -> None:
-    """Another machine's shard holds the account's only session; ours waits for it."""
+def _quota_held_by_another_shard(backend: Backend, inner: pytest.Pytester, seconds: float) -> None:
+    """The account's only session is held by another machine's shard for `seconds`; the inner
+    run's one test needs a session."""
     backend.emulator.set_quota(1)
     other = _own_session(backend, team="another-shard")
     inner.makepyfile("def test_needs_one(agentbay_session):\n    pass\n")
 
     def free_later() -> None:
-        time.sleep(1.0)
+        time.sleep(seconds)
         with AgentBay(KEY, Config(backend.url)) as client:
             client.delete(other)
 
     threading.Thread(target=free_later).start()
+
+
+def test_a_service_quota_error_waits_with_backoff_until_a_session_frees(
+    inner: pytest.Pytester, backend: Backend
+) -> None:
+    """Another machine's shard holds the account's only session; ours waits for it."""
+    _quota_held_by_another_shard(backend, inner, seconds=1.0)
     result, took = _timed(lambda: run(inner, "--agentbay-quota-timeout=15"))
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["waited for quota: *.? s in all*the service refusing*"])
@@ -147,16 +153,7 @@ def test_a_long_wait_for_quota_is_said_as_it_happens(
     inner: pytest.Pytester, backend: Backend
 ) -> None:
     """A wait of up to --agentbay-quota-timeout must not look like a hang."""
-    backend.emulator.set_quota(1)
-    other = _own_session(backend, team="another-shard")
-    inner.makepyfile("def test_needs_one(agentbay_session):\n    pass\n")
-
-    def free_later() -> None:
-        time.sleep(3.0)  # past the notice's 2 s
-        with AgentBay(KEY, Config(backend.url)) as client:
-            client.delete(other)
-
-    threading.Thread(target=free_later).start()
+    _quota_held_by_another_shard(backend, inner, seconds=3.0)  # past the notice's 2 s
     result = run(inner, "--agentbay-quota-timeout=30")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(

@@ -188,10 +188,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     if run.settings.uses_xdist and not run.settings.is_worker:
         run.merge_unsent_stats()  # workers an interrupt kept from reporting
-    run.leaked, run.swept = run.sweep(), True
-    signals = session.config.stash.get(SIGNALS_KEY, None)
-    if signals is not None and signals.exit_status is not None:
-        session.exitstatus = signals.exit_status  # as shells report a process a signal ended
+    _sweep(run, session)
     if run.settings.is_worker:
         stats = asdict(run.tracker.stats)
         session.config.workeroutput["agentbay_stats"] = stats  # type: ignore[attr-defined]
@@ -258,15 +255,19 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         run.close()
 
 
+def _sweep(run: Run, session: pytest.Session | None) -> None:
+    """The end-of-run sweep; after a signal, the exit status shells give a process it ended."""
+    run.leaked, run.swept = run.sweep(), True
+    signals = run.config.stash.get(SIGNALS_KEY, None)
+    if session is not None and signals is not None and signals.exit_status is not None:
+        session.exitstatus = signals.exit_status
+
+
 def _late_sweep(config: pytest.Config, run: Run) -> None:
     """The session never finished: an interrupt (Ctrl-C, a signal) came while it started,
     e.g. while xdist started its workers and sessions made ahead of time were on their way.
     pytest then skips pytest_sessionfinish: sweep here, say so, and set the exit status."""
-    run.leaked, run.swept = run.sweep(), True
-    signals = config.stash.get(SIGNALS_KEY, None)
-    session = config.pluginmanager.get_plugin("session")
-    if signals is not None and signals.exit_status is not None and session is not None:
-        session.exitstatus = signals.exit_status  # returned by pytest after unconfigure
+    _sweep(run, config.pluginmanager.get_plugin("session"))  # (its status is returned after)
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         pytest_terminal_summary(reporter, config)  # (pytest's own summary was skipped too)
